@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import pluggy
 
-from empathy_core import hookspecs
+from empathy_core import __version__, hookspecs
 from empathy_core.config import EmpathyConfig, load_config, structure_settings
 from empathy_core.errors import ConfigError, DuplicateNameError, PluginError, StorageError
 
@@ -141,7 +141,8 @@ class EmpathyPluginManager(pluggy.PluginManager):
                 plugin = _import_object(spec)
             except (ImportError, AttributeError):
                 continue  # a core module added later in development; never a user error
-            self.add_plugin(plugin, name, PluginInfo(name=name, status="builtin", dist="empathy-core"))
+            info = PluginInfo(name=name, status="builtin", dist="empathy-core", version=__version__)
+            self.add_plugin(plugin, name, info)
 
     def load_entry_points(self, disabled: Iterable[str] = ()) -> None:
         """Load every plugin of the ``empathy`` entry-point group except ``disabled`` ones.
@@ -385,6 +386,34 @@ class EmpathyPluginManager(pluggy.PluginManager):
                 return plugin_name
         return name
 
+    def register_commands(self, cli: Any) -> dict[str, list[str]]:
+        """Let every plugin add commands to ``cli``; returns command name -> plugins.
+
+        A plugin replacing a command another plugin (or the core) added is a
+        :class:`DuplicateNameError`; sharing a group through ``get_or_create_group`` is fine.
+        """
+        owners: dict[str, list[str]] = {}
+        for impl in reversed(self.hook.empathy_register_commands.get_hookimpls()):
+            before = {name: (cmd, _subcommands(cmd)) for name, cmd in cli.commands.items()}
+            try:
+                impl.function(**{arg: cli for arg in impl.argnames})
+            except Exception as exc:
+                for name in set(cli.commands) - set(before):
+                    del cli.commands[name]
+                self._fail(impl.plugin_name, exc, during="empathy_register_commands")
+                continue
+            for name, command in cli.commands.items():
+                if name in before and before[name][0] is not command:
+                    first = owners.get(name, [None])[0]
+                    first_label = self._label(first) if first else "the core"
+                    raise DuplicateNameError(
+                        f"command {name!r} is registered by both {first_label} and "
+                        f"{self._label(impl.plugin_name)}; disable one with 'plugins.disable'"
+                    )
+                if name not in before or _subcommands(command) != before[name][1]:
+                    owners.setdefault(name, []).append(impl.plugin_name)
+        return owners
+
     # -- lifecycle -------------------------------------------------------------------
 
     def configure(self) -> None:
@@ -399,6 +428,11 @@ class EmpathyPluginManager(pluggy.PluginManager):
         if self._configured:
             self._configured = False
             self.hook.empathy_unconfigure(config=self.config)
+
+
+def _subcommands(command: Any) -> frozenset[str]:
+    """Names under a click group (empty for a plain command)."""
+    return frozenset(getattr(command, "commands", {}))
 
 
 def _reorder(hookimpls: list[Any], names: list[str]) -> None:

@@ -1,0 +1,54 @@
+"""Build the index data (``empathy_core.index``) from a loaded plugin manager."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from empathy_core.serialize import to_dict
+
+if TYPE_CHECKING:
+    from empathy_core.plugins import EmpathyPluginManager
+
+
+def workflow_entry(cls: type, plugin: str) -> dict[str, Any]:
+    """What ``workflow list`` and ``workflow describe`` show for one workflow class."""
+    return {
+        "name": cls.name,
+        "description": cls.description or (inspect.getdoc(cls) or "").split("\n")[0],
+        "plugin": plugin,
+        "stages": [list(group) for group in cls.stage_groups()],
+        "tiers": {stage: cls.get_tier_for_stage(stage).value for stage in cls.stage_names()},
+    }
+
+
+def _source_file(obj: Any) -> str | None:
+    module = sys.modules.get(getattr(obj, "__module__", None) or "") if not inspect.ismodule(obj) else obj
+    return getattr(module, "__file__", None)
+
+
+def build_catalog(pm: EmpathyPluginManager) -> dict[str, Any]:
+    """Commands (name, help, plugin), workflows and plugin infos, plus the files they came from."""
+    from empathy_core.cli import CORE_COMMANDS
+
+    group = click.Group("empathy")
+    for name in CORE_COMMANDS:
+        group.add_command(click.Command(name))
+    owners = pm.register_commands(group)
+    commands = {
+        name: {"help": cmd.get_short_help_str(limit=80), "plugins": owners.get(name, [])}
+        for name, cmd in group.commands.items()
+        if name not in CORE_COMMANDS
+    }
+    workflows = pm.workflows()
+    files = {_source_file(plugin) for _, plugin in pm.list_name_plugin()}
+    files |= {_source_file(cls) for cls in workflows.values()}
+    return {
+        "plugins": [to_dict(info) for info in pm.infos.values()],
+        "commands": commands,
+        "workflows": [workflow_entry(cls, workflows.owners[name]) for name, cls in workflows.items()],
+        "files": sorted(f for f in files if f),
+    }

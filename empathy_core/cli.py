@@ -1,0 +1,184 @@
+"""The ``empathy`` command: a root click group whose subcommands load lazily.
+
+Core command groups live in ``empathy_core.commands``; plugin command groups come from
+``empathy_register_commands``. ``empathy --help`` reads names and help from the on-disk
+index (``empathy_core.index``) and imports neither plugin modules nor provider SDKs.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from importlib import import_module
+from typing import Any
+
+import click
+
+from empathy_core import __version__, index
+from empathy_core.errors import EmpathyError
+
+CORE_COMMANDS: dict[str, tuple[str, str]] = {
+    "config": ("empathy_core.commands.config_cmd:config", "Show, validate or create empathy.config.yml."),
+    "plugins": ("empathy_core.commands.plugins_cmd:plugins", "List, install and inspect plugins."),
+    "workflow": ("empathy_core.commands.workflow_cmd:workflow", "List, describe and run workflows."),
+}
+
+
+class Options:
+    """Root options shared by every subcommand (``ctx.obj``)."""
+
+    def __init__(self, config_path: str | None, strict: bool | None, no_plugins: bool) -> None:
+        self.config_path = config_path
+        self.strict = strict
+        self.no_plugins = no_plugins
+        self._pm: Any = None
+        self._catalog: dict[str, Any] | None = None
+
+    def plugin_manager(self) -> Any:
+        """The configured plugin manager (created on first use)."""
+        if self._pm is None:
+            from empathy_core.plugins import setup_plugin_manager
+
+            self._pm = setup_plugin_manager(
+                self.config_path, strict=self.strict, no_plugins=self.no_plugins
+            )
+            self._pm.configure()
+        return self._pm
+
+    def catalog(self) -> dict[str, Any]:
+        """Commands, workflows and plugins, from the index or rebuilt when stale."""
+        if self._catalog is None:
+            data = index.load(self.config_path, self.no_plugins)
+            if data is None:
+                from empathy_core.catalog import build_catalog
+
+                data = build_catalog(self.plugin_manager())
+                index.save(data, self.config_path, self.no_plugins)
+            else:
+                _report_failures(data, strict=self._strict())
+            self._catalog = data
+        return self._catalog
+
+    def _strict(self) -> bool:
+        if self.strict is not None:
+            return self.strict
+        import os
+
+        return os.environ.get("EMPATHY_STRICT_PLUGINS", "").lower() in {"1", "true", "yes", "on"}
+
+
+def _report_failures(data: dict[str, Any], *, strict: bool) -> None:
+    """Repeat, from the index, the warning each failed plugin gave when it was loaded."""
+    for info in data.get("plugins", []):
+        if info.get("status") != "failed":
+            continue
+        label = f"plugin {info['name']!r} ({info.get('dist')} {info.get('version')})"
+        message = f"{label} failed: {info.get('error')}"
+        if strict:
+            raise EmpathyError(message)
+        click.echo(f"Warning: {message}; skipped", err=True)
+
+
+def options(ctx: click.Context) -> Options:
+    """The root :class:`Options` from any subcommand's context.
+
+    Eager options such as ``--help`` run before the root callback, so the options are
+    created from whatever root parameters are parsed by then.
+    """
+    root = ctx.find_root()
+    if root.obj is None:
+        params = root.params
+        root.obj = Options(params.get("config_path"), params.get("strict_plugins"), bool(params.get("no_plugins")))
+    return root.obj
+
+
+def get_or_create_group(cli: click.Group, name: str, help: str | None = None) -> click.Group:
+    """The group ``name`` under ``cli``, created if absent, so several plugins can share it."""
+    existing = cli.commands.get(name)
+    if isinstance(existing, click.Group):
+        return existing
+    group = click.Group(name, help=help)
+    cli.add_command(group)
+    return group
+
+
+class EmpathyGroup(click.Group):
+    """Root group: core commands import on use; plugin commands come from the index."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        plugin_commands = options(ctx).catalog().get("commands", {})
+        return sorted(set(CORE_COMMANDS) | set(plugin_commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in CORE_COMMANDS:
+            module_name, _, attr = CORE_COMMANDS[cmd_name][0].partition(":")
+            return getattr(import_module(module_name), attr)
+        opts = options(ctx)
+        if cmd_name not in opts.catalog().get("commands", {}):
+            return None
+        return _plugin_commands(opts).get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = {name: help_text for name, (_, help_text) in CORE_COMMANDS.items()}
+        for name, entry in options(ctx).catalog().get("commands", {}).items():
+            rows.setdefault(name, entry.get("help", ""))
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows.items()))
+
+
+def _plugin_commands(opts: Options) -> dict[str, click.Command]:
+    group = click.Group("empathy")
+    for name in CORE_COMMANDS:
+        group.add_command(click.Command(name))
+    opts.plugin_manager().register_commands(group)
+    return group.commands
+
+
+@click.group(cls=EmpathyGroup)
+@click.version_option(__version__, prog_name="empathy", message="%(prog)s %(version)s")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default: $EMPATHY_CONFIG, ./empathy.config.yml, user config).",
+)
+@click.option(
+    "--strict-plugins",
+    is_flag=True,
+    default=None,
+    help="Fail when a plugin cannot load (also EMPATHY_STRICT_PLUGINS=1).",
+)
+@click.option("--no-plugins", is_flag=True, help="Load no installed plugins, only the core.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, strict_plugins: bool | None, no_plugins: bool) -> None:
+    """Empathy: multi-stage LLM workflows, cheap, safe and observable.
+
+    Run `empathy COMMAND --help` for a command's options.
+    """
+    ctx.obj = Options(config_path, strict_plugins, no_plugins)
+
+
+def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    click.echo(f"Warning: {message}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: user errors print one line and set the exit code."""
+    warnings.showwarning = _show_warning
+    try:
+        cli.main(args=argv, prog_name="empathy", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except EmpathyError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

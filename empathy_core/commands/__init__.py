@@ -1,0 +1,1 @@
+"""The core's command groups, imported only when invoked."""

@@ -1,0 +1,66 @@
+"""``empathy config``: show, validate and create ``empathy.config.yml``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from empathy_core.cli import options
+
+
+@click.group()
+def config() -> None:
+    """Show, validate or create empathy.config.yml."""
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of YAML.")
+@click.pass_context
+def show(ctx: click.Context, as_json: bool) -> None:
+    """Print the effective configuration, secrets redacted."""
+    import yaml
+
+    from empathy_core.config import config_as_dict, load_config
+
+    cfg = load_config(options(ctx).config_path)
+    data = config_as_dict(cfg)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    origin = str(cfg.source) if cfg.source else "defaults (no config file found)"
+    click.echo(f"# source: {origin}")
+    click.echo(yaml.safe_dump(data, sort_keys=False), nl=False)
+
+
+@config.command("validate")
+@click.pass_context
+def validate(ctx: click.Context) -> None:
+    """Validate the config file and every plugin's settings; exit 2 when invalid."""
+    pm = options(ctx).plugin_manager()
+    source = pm.config.source or "defaults (no config file found)"
+    click.echo(f"OK: {source} is valid")
+
+
+@config.command("init")
+@click.option(
+    "--path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("empathy.config.yml"),
+    show_default=True,
+    help="Where to write the file.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.pass_context
+def init(ctx: click.Context, path: Path, force: bool) -> None:
+    """Write a commented empathy.config.yml with the installed plugins' settings."""
+    from empathy_core.config_template import render_config
+
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} already exists; use --force to overwrite it")
+    text = render_config(options(ctx).plugin_manager())
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    click.echo(f"Wrote {path}")

@@ -1,0 +1,93 @@
+"""On-disk index of installed plugins, their commands and workflows.
+
+``empathy --help`` and ``empathy workflow list`` answer from this index without importing
+any plugin module. The index is valid while its fingerprint holds: the interpreter, the
+mtime of every ``sys.path`` directory (installing or removing a distribution changes its
+site-packages directory), the mtime of every plugin module file it was built from, the
+config file's identity and the plugin environment variables. This module imports only
+the standard library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+INDEX_VERSION = 1
+_ENV_KEYS = ("EMPATHY_DISABLE_PLUGINS", "EMPATHY_STRICT_PLUGINS", "EMPATHY_CONFIG")
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("EMPATHY_CACHE_DIR")
+    if env:
+        return Path(os.path.expanduser(env))
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "empathy"
+
+
+def index_path() -> Path:
+    """One index file per Python environment."""
+    env_id = hashlib.sha256(sys.prefix.encode()).hexdigest()[:12]
+    return _cache_dir() / f"index-{env_id}.json"
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _config_identity(config_path: str | None) -> list[Any]:
+    candidates = [config_path, os.environ.get("EMPATHY_CONFIG"), "empathy.config.yml"]
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    candidates.append(os.path.join(base, "empathy", "config.yml"))
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate):
+            st = os.stat(candidate)
+            return [os.path.abspath(candidate), st.st_mtime_ns, st.st_size]
+    return []
+
+
+def fingerprint(config_path: str | None, no_plugins: bool) -> dict[str, Any]:
+    """What the index depends on, except module files (checked separately)."""
+    return {
+        "version": INDEX_VERSION,
+        "python": sys.executable,
+        "paths": [[p, _mtime(p)] for p in sys.path if p and os.path.isdir(p)],
+        "config": _config_identity(config_path),
+        "env": [os.environ.get(k, "") for k in _ENV_KEYS],
+        "no_plugins": no_plugins,
+    }
+
+
+def load(config_path: str | None, no_plugins: bool) -> dict[str, Any] | None:
+    """The index if it is still valid, else ``None`` (also for a corrupt file)."""
+    try:
+        data = json.loads(index_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("fingerprint") != fingerprint(config_path, no_plugins):
+        return None
+    for path, mtime in data.get("files", []):
+        if _mtime(path) != mtime:
+            return None
+    return data
+
+
+def save(data: dict[str, Any], config_path: str | None, no_plugins: bool) -> None:
+    """Write the index atomically; failure to write only costs speed."""
+    data = {**data, "fingerprint": fingerprint(config_path, no_plugins)}
+    data["files"] = [[f, _mtime(f)] for f in data.get("files", [])]
+    path = index_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        return
