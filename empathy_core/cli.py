@@ -39,9 +39,7 @@ class Options:
         if self._pm is None:
             from empathy_core.plugins import setup_plugin_manager
 
-            self._pm = setup_plugin_manager(
-                self.config_path, strict=self.strict, no_plugins=self.no_plugins
-            )
+            self._pm = setup_plugin_manager(self.config_path, strict=self.strict, no_plugins=self.no_plugins)
             self._pm.configure()
         return self._pm
 
@@ -88,7 +86,9 @@ def options(ctx: click.Context) -> Options:
     root = ctx.find_root()
     if root.obj is None:
         params = root.params
-        root.obj = Options(params.get("config_path"), params.get("strict_plugins"), bool(params.get("no_plugins")))
+        root.obj = Options(
+            params.get("config_path"), params.get("strict_plugins"), bool(params.get("no_plugins"))
+        )
     return root.obj
 
 

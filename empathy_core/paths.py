@@ -38,7 +38,5 @@ def safe_identifier(value: str, *, what: str = "identifier") -> str:
     not starting with a dot or dash.
     """
     if not isinstance(value, str) or not _SAFE_ID.match(value):
-        raise ValueError(
-            f"invalid {what} {value!r}: use letters, digits, '_', '.', '-' (max 128 characters)"
-        )
+        raise ValueError(f"invalid {what} {value!r}: use letters, digits, '_', '.', '-' (max 128 characters)")
     return value

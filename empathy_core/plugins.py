@@ -444,9 +444,7 @@ def _reorder(hookimpls: list[Any], names: list[str]) -> None:
     position = {name: i for i, name in enumerate(names)}
 
     def arrange(part: list[Any]) -> list[Any]:
-        listed = sorted(
-            (i for i in part if i.plugin_name in position), key=lambda i: position[i.plugin_name]
-        )
+        listed = sorted((i for i in part if i.plugin_name in position), key=lambda i: position[i.plugin_name])
         others = [i for i in part if i.plugin_name not in position]
         return others + list(reversed(listed))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -35,7 +35,7 @@ class ModelTier(str, enum.Enum):
 
 def utcnow() -> datetime:
     """Timezone-aware current UTC time (the only clock records use)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_run_id() -> str:
@@ -73,7 +73,7 @@ class Usage:
         return self.total_input_tokens + self.output_tokens
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(*(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other))))
+        return Usage(*(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other), strict=True)))
 
 
 @attrs.define

@@ -251,9 +251,7 @@ class BaseWorkflow(abc.ABC):
                     data.update(outcome.output)
                 else:
                     data[outcome.name] = outcome.output
-            result.output = (
-                outcomes[0].output if len(outcomes) == 1 else {o.name: o.output for o in outcomes}
-            )
+            result.output = outcomes[0].output if len(outcomes) == 1 else {o.name: o.output for o in outcomes}
         result.cost = sum(s.cost for s in result.stages)
         result.tokens_in = sum(s.tokens_in for s in result.stages)
         result.tokens_out = sum(s.tokens_out for s in result.stages)

@@ -125,8 +125,13 @@ def _print_result(result: Any) -> None:
         table.add_column(column)
     for s in result.stages:
         table.add_row(
-            s.name, s.tier.value, s.model or "-", s.status,
-            str(s.tokens_in), str(s.tokens_out), f"{s.cost:.6f}",
+            s.name,
+            s.tier.value,
+            s.model or "-",
+            s.status,
+            str(s.tokens_in),
+            str(s.tokens_out),
+            f"{s.cost:.6f}",
         )
     console.print(table)
     if result.succeeded:
