@@ -88,7 +88,8 @@ def _env_list(name: str) -> set[str]:
 
 
 def _describe_exc(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+    """``Type: message`` on one line."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def _import_object(spec: str) -> Any:
@@ -268,6 +269,8 @@ class EmpathyPluginManager(pluggy.PluginManager):
             return self._registries[hook_name]
         registry = Registry(kind)
         caller = getattr(self.hook, hook_name)
+        if self._tracing:
+            sys.stderr.write(f"  {hook_name} [register] {len(caller.get_hookimpls())} implementation(s)\n")
         for impl in reversed(caller.get_hookimpls()):
             plugin_name = impl.plugin_name
 
@@ -283,7 +286,7 @@ class EmpathyPluginManager(pluggy.PluginManager):
                 registry.owners[name] = _owner
 
             if self._tracing:
-                sys.stderr.write(f"{hook_name} [{plugin_name}]\n")
+                sys.stderr.write(f"  {hook_name} [register] plugin: {plugin_name}\n")
             try:
                 impl.function(**{arg: register for arg in impl.argnames})
             except DuplicateNameError:

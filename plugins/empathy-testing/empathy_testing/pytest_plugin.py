@@ -1,0 +1,103 @@
+"""pytest fixtures for Empathy plugins (loaded through the ``pytest11`` entry point).
+
+- ``fake_anthropic``: a started fake Anthropic API; ``ANTHROPIC_BASE_URL`` and
+  ``ANTHROPIC_API_KEY`` point the official SDK at it for the test.
+- ``empathy_cache_dir``: an isolated ``EMPATHY_CACHE_DIR`` for the test.
+- ``empathy_pm``: a plugin manager with the core builtins and the ``mock`` provider,
+  installed as the process-wide manager for the test; ``empathy_pm.add(plugin)`` adds
+  more plugins.
+- ``run_workflow``: ``run_workflow(cls_or_name, input=None, provider="mock")`` runs a
+  workflow to completion and returns its ``WorkflowResult``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def fake_anthropic(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A started :class:`~empathy_testing.fake_anthropic.FakeAnthropicServer`."""
+    from empathy_testing.fake_anthropic import fake_anthropic_server
+
+    with fake_anthropic_server() as server:
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        yield server
+
+
+@pytest.fixture
+def empathy_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh ``EMPATHY_CACHE_DIR`` so tests never touch the user's cache."""
+    path = tmp_path / "empathy-cache"
+    path.mkdir()
+    monkeypatch.setenv("EMPATHY_CACHE_DIR", str(path))
+    return path
+
+
+class _TestPluginManager:
+    """Builds the manager lazily so tests can add plugins and config first."""
+
+    def __init__(self) -> None:
+        self.plugins: list[Any] = []
+        self.config: Any = None
+        self._pm: Any = None
+
+    def add(self, *plugins: Any) -> Any:
+        """Register more plugin objects or modules; returns the manager."""
+        pm = self.get()
+        from empathy_core.plugins import PluginInfo
+
+        for plugin in plugins:
+            name = getattr(plugin, "__name__", None) or type(plugin).__name__
+            pm.add_plugin(plugin, name, PluginInfo(name=name, status="loaded", first_party=False))
+        return pm
+
+    def get(self) -> Any:
+        if self._pm is None:
+            from empathy_core import plugins
+
+            import empathy_testing
+            import empathy_testing.plugin as testing_plugin
+
+            pm = plugins.make_plugin_manager(self.plugins, config=self.config)
+            info = plugins.PluginInfo(
+                name="testing", status="loaded", dist="empathy-testing", version=empathy_testing.__version__
+            )
+            pm.add_plugin(testing_plugin, "testing", info)
+            self._pm = pm
+            plugins.set_plugin_manager(pm)
+        return self._pm
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+@pytest.fixture
+def empathy_pm(empathy_cache_dir: Path) -> Iterator[Any]:
+    """A plugin manager with builtins and the mock provider, installed process-wide."""
+    from empathy_core import plugins
+
+    holder = _TestPluginManager()
+    yield holder
+    if holder._pm is not None:
+        holder._pm.close()
+    plugins.set_plugin_manager(None)
+
+
+@pytest.fixture
+def run_workflow(empathy_pm: Any) -> Callable[..., Any]:
+    """Run a workflow class (or registered name) on the given provider; return the result."""
+
+    def run(workflow: Any, input: dict[str, Any] | None = None, provider: str = "mock", **kwargs: Any) -> Any:
+        pm = empathy_pm.get()
+        cls = pm.workflows()[workflow] if isinstance(workflow, str) else workflow
+        instance = cls(plugin_manager=pm, provider_name=provider, **kwargs)
+        return asyncio.run(instance.execute(input or {}))
+
+    return run

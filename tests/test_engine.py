@@ -1,0 +1,192 @@
+import asyncio
+
+import pytest
+
+from empathy_core.config import parse_config
+from empathy_core.hookspecs import hookimpl
+from empathy_core.records import ModelTier
+from empathy_core.workflow import BaseWorkflow
+
+
+class Recorder:
+    """A telemetry sink that keeps every record it sees."""
+
+    def __init__(self):
+        self.records = []
+
+    @hookimpl
+    def empathy_record_usage(self, record):
+        self.records.append(record)
+
+
+class Review(BaseWorkflow):
+    name = "review"
+    description = "Three stages on three tiers."
+    stages = ["scan", "analyse", "summarise"]
+    tier_map = {"scan": ModelTier.CHEAP, "analyse": ModelTier.CAPABLE, "summarise": ModelTier.PREMIUM}
+
+    async def run_stage(self, stage_name, tier, input_data):
+        response = await self._call_llm(tier, f"You run {stage_name}.", f"Process {input_data.get('topic')}")
+        return (
+            {f"{stage_name}_text": response.text},
+            response.usage.input_tokens,
+            response.usage.output_tokens,
+        )
+
+
+def test_each_stage_runs_on_its_tier_and_every_call_is_recorded(empathy_pm, run_workflow):
+    sink = Recorder()
+    empathy_pm.plugins.append(sink)
+    result = run_workflow(Review, {"topic": "auth.py"})
+    assert result.status == "success", result.error
+    assert [s.tier for s in result.stages] == [ModelTier.CHEAP, ModelTier.CAPABLE, ModelTier.PREMIUM]
+    assert [r.model for r in sink.records] == ["mock-cheap", "mock-capable", "mock-premium"]
+    assert [r.stage for r in sink.records] == ["scan", "analyse", "summarise"]
+    assert {r.run_id for r in sink.records} == {result.run_id}
+    assert result.tokens_in == sum(r.usage.input_tokens for r in sink.records)
+    assert result.tokens_out == sum(r.usage.output_tokens for r in sink.records)
+    assert result["tokens"]["total"] == result.tokens_in + result.tokens_out
+    assert list(result.output) == ["summarise_text"]
+    assert result.output["summarise_text"].startswith("mock reply ")
+    assert "scan_text" in result.stages[0].output
+
+
+def test_outputs_flow_into_later_stages(empathy_pm, run_workflow):
+    class Chain(BaseWorkflow):
+        name = "chain"
+        stages = ["one", "two"]
+
+        async def run_stage(self, stage_name, tier, input_data):
+            if stage_name == "one":
+                return {"n": input_data["n"] + 1}, 0, 0
+            return input_data["n"] * 10, 0, 0
+
+    result = run_workflow(Chain, {"n": 1})
+    assert result.output == 20
+
+
+class Failing(BaseWorkflow):
+    name = "failing"
+    stages = ["first", "second", "third"]
+
+    async def run_stage(self, stage_name, tier, input_data):
+        if stage_name == "second":
+            await self._call_llm(tier, "sys", "please EXPLODE now")
+        return {stage_name: True}, 1, 1
+
+
+def test_failing_stage_fails_the_run_and_keeps_earlier_stages(empathy_pm, run_workflow):
+    from empathy_testing.mock_provider import MockSettings
+
+    empathy_pm.config = parse_config(
+        "plugins:\n  settings:\n    testing:\n      fail_on: [EXPLODE]\n", __import__("pathlib").Path("t.yml")
+    )
+    sink = Recorder()
+    empathy_pm.plugins.append(sink)
+    assert empathy_pm.plugin_settings("testing") == MockSettings(fail_on=["EXPLODE"])
+    result = run_workflow(Failing)
+    assert result.status == "failed"
+    assert result.failed_stage == "second"
+    assert "scripted failure on 'EXPLODE'" in result.error
+    assert [(s.name, s.status) for s in result.stages] == [("first", "success"), ("second", "failed")]
+    [record] = sink.records
+    assert record.success is False and record.cost == 0.0 and record.request_id == "req_mock_000001"
+
+
+def test_bad_run_stage_return_is_a_clear_stage_failure(empathy_pm, run_workflow):
+    class Sloppy(BaseWorkflow):
+        name = "sloppy"
+        stages = ["only"]
+
+        async def run_stage(self, stage_name, tier, input_data):
+            return "just text"
+
+    result = run_workflow(Sloppy)
+    assert result.status == "failed"
+    assert "must return (output, tokens_in, tokens_out)" in result.error
+
+
+def test_grouped_stages_run_concurrently(empathy_pm, run_workflow):
+    class Fan(BaseWorkflow):
+        name = "fan"
+        stages = [("left", "right"), "join"]
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.arrived = 0
+            self.both = asyncio.Event()
+
+        async def run_stage(self, stage_name, tier, input_data):
+            if stage_name == "join":
+                return sorted(k for k in input_data if k in {"left", "right"}), 0, 0
+            self.arrived += 1
+            if self.arrived == 2:
+                self.both.set()
+            # Sequential execution would wait here forever; the timeout turns that into a failure.
+            await asyncio.wait_for(self.both.wait(), timeout=5)
+            return {stage_name: True}, 0, 0
+
+    result = run_workflow(Fan)
+    assert result.status == "success", result.error
+    assert result.output == ["left", "right"]
+
+
+def test_select_tier_hook_overrides_tier_map(empathy_pm, run_workflow):
+    class Upgrade:
+        @hookimpl
+        def empathy_select_tier(self, workflow, stage, context):
+            return ModelTier.PREMIUM if stage == "scan" else None
+
+    sink = Recorder()
+    empathy_pm.plugins.extend([Upgrade(), sink])
+    result = run_workflow(Review, {"topic": "x"})
+    assert result.stages[0].tier is ModelTier.PREMIUM
+    assert sink.records[0].model == "mock-premium"
+    assert result.stages[1].tier is ModelTier.CAPABLE
+
+
+def _tracer(name, log):
+    class Tracer:
+        @hookimpl(wrapper=True)
+        def empathy_run_stage(self, ctx):
+            inner = yield
+
+            async def wrapped():
+                log.append(f"{name}>")
+                try:
+                    return await inner
+                finally:
+                    log.append(f"<{name}")
+
+            return wrapped()
+
+    tracer = Tracer()
+    tracer.__name__ = name
+    return tracer
+
+
+@pytest.mark.parametrize("order", [["outer", "inner"], ["inner", "outer"]])
+def test_wrapper_order_comes_from_yaml(empathy_pm, run_workflow, tmp_path, order):
+    log = []
+    empathy_pm.plugins.extend([_tracer("outer", log), _tracer("inner", log)])
+    empathy_pm.config = parse_config(
+        f"hooks:\n  empathy_run_stage: [{', '.join(order)}]\n", tmp_path / "c.yml"
+    )
+
+    class One(BaseWorkflow):
+        name = "one"
+        stages = ["only"]
+
+        async def run_stage(self, stage_name, tier, input_data):
+            log.append("stage")
+            return None, 0, 0
+
+    assert run_workflow(One).succeeded
+    first, second = order
+    assert log == [f"{first}>", f"{second}>", "stage", f"<{second}", f"<{first}"]
+
+
+def test_unknown_provider_fails_the_stage_with_a_clear_reason(empathy_pm, run_workflow):
+    result = run_workflow(Review, {"topic": "x"}, provider="nope")
+    assert result.status == "failed"
+    assert "unknown provider 'nope' (installed: mock)" in result.error

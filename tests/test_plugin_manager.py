@@ -1,0 +1,212 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from empathy_core.config import parse_config
+from empathy_core.errors import ConfigError, DuplicateNameError, PluginError
+from empathy_core.hookspecs import hookimpl
+from empathy_core.plugins import PluginLoadWarning, make_plugin_manager
+
+WORKFLOW_PLUGIN = """
+from empathy_core.hookspecs import hookimpl
+from empathy_core.workflow import BaseWorkflow
+
+
+class Review(BaseWorkflow):
+    name = "{name}"
+    description = "review from {dist}"
+    stages = ["scan"]
+
+    async def run_stage(self, stage_name, tier, input_data):
+        return {{}}, 0, 0
+
+
+@hookimpl
+def empathy_register_workflows(register):
+    register(Review)
+"""
+
+
+def test_broken_plugin_is_skipped_with_one_warning_naming_it(make_dist):
+    make_dist("empathy-broken", "broken", "import no_such_module_anywhere\n", version="0.9.1")
+    make_dist("empathy-good", "good", WORKFLOW_PLUGIN.format(name="good-review", dist="good"))
+    with pytest.warns(PluginLoadWarning) as caught:
+        pm = make_plugin_manager(entry_points=True)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1
+    assert "plugin 'broken' (empathy-broken 0.9.1) failed during import" in messages[0]
+    assert "No module named 'no_such_module_anywhere'" in messages[0]
+    assert pm.infos["broken"].status == "failed"
+    assert pm.infos["good"].status == "loaded"
+    assert "good-review" in pm.workflows()
+
+
+def test_strict_mode_makes_a_broken_plugin_fatal(make_dist):
+    make_dist("empathy-broken", "broken", "raise RuntimeError('boom at import')\n")
+    with pytest.raises(PluginError, match=r"plugin 'broken' \(empathy-broken 1.2.3\).*RuntimeError: boom"):
+        make_plugin_manager(entry_points=True, strict=True)
+
+
+def test_hook_with_wrong_signature_is_isolated(make_dist):
+    make_dist(
+        "empathy-odd",
+        "odd",
+        "from empathy_core.hookspecs import hookimpl\n"
+        "@hookimpl\ndef empathy_record_usage(record, extra_argument):\n    return None\n",
+    )
+    with pytest.warns(PluginLoadWarning, match="'odd'.*extra_argument"):
+        pm = make_plugin_manager(entry_points=True)
+    assert pm.infos["odd"].status == "failed"
+
+
+def test_unknown_empathy_hook_is_isolated(make_dist):
+    make_dist(
+        "empathy-typo",
+        "typo",
+        "from empathy_core.hookspecs import hookimpl\n@hookimpl\ndef empathy_register_workflow(register):\n    pass\n",
+    )
+    with pytest.warns(PluginLoadWarning, match="'typo'.*empathy_register_workflow"):
+        pm = make_plugin_manager(entry_points=True)
+    assert pm.infos["typo"].status == "failed"
+
+
+def test_registration_hook_that_raises_is_isolated(make_dist):
+    make_dist(
+        "empathy-raiser",
+        "raiser",
+        "from empathy_core.hookspecs import hookimpl\n"
+        "@hookimpl\ndef empathy_register_providers(register):\n    raise ValueError('bad provider')\n",
+    )
+    pm = make_plugin_manager(entry_points=True)
+    with pytest.warns(PluginLoadWarning, match="'raiser'.*during empathy_register_providers.*bad provider"):
+        assert "raiser" not in pm.providers().owners.values()
+    assert pm.infos["raiser"].status == "failed"
+
+
+def test_disable_from_yaml_and_environment(make_dist, tmp_path):
+    make_dist("empathy-a", "a", WORKFLOW_PLUGIN.format(name="wa", dist="a"))
+    make_dist("empathy-b", "b", WORKFLOW_PLUGIN.format(name="wb", dist="b"))
+    config = parse_config("plugins:\n  disable: [empathy-a]\n", tmp_path / "c.yml")
+    pm = make_plugin_manager(config=config, entry_points=True, disabled={"b"})
+    assert pm.infos["a"].status == "disabled"
+    assert pm.infos["b"].status == "disabled"
+    assert "wa" not in pm.workflows() and "wb" not in pm.workflows()
+
+
+def test_duplicate_workflow_names_name_both_plugins(make_dist):
+    make_dist("empathy-one", "one", WORKFLOW_PLUGIN.format(name="code-review", dist="one"))
+    make_dist("empathy-two", "two", WORKFLOW_PLUGIN.format(name="code-review", dist="two"))
+    pm = make_plugin_manager(entry_points=True)
+    with pytest.raises(DuplicateNameError) as info:
+        pm.workflows()
+    message = str(info.value)
+    assert "workflow 'code-review' is registered by both" in message
+    assert "(empathy-one 1.2.3)" in message and "(empathy-two 1.2.3)" in message
+    assert "plugins.disable" in message
+
+
+def test_order_from_yaml_for_plain_hooks(tmp_path):
+    calls = []
+
+    def plugin(name):
+        class P:
+            @hookimpl
+            def empathy_configure(self, config):
+                calls.append(name)
+
+        p = P()
+        p.__name__ = name
+        return p
+
+    config = parse_config("hooks:\n  empathy_configure: [c, a, b]\n", tmp_path / "c.yml")
+    pm = make_plugin_manager([plugin("a"), plugin("b"), plugin("c")], config=config)
+    pm.configure()
+    assert calls == ["c", "a", "b"]
+
+
+def test_order_naming_unknown_hook_or_plugin_is_a_config_error(tmp_path):
+    config = parse_config("hooks:\n  empathy_run_stag: [engine]\n", tmp_path / "c.yml")
+    with pytest.raises(
+        ConfigError, match=r"c.yml:2: unknown hook 'hooks.empathy_run_stag'; did you mean 'empathy_run_stage'"
+    ):
+        make_plugin_manager(config=config)
+    config = parse_config("hooks:\n  empathy_run_stage: [engine, ghost]\n", tmp_path / "c.yml")
+    with pytest.raises(ConfigError, match=r"c.yml:2: hooks.empathy_run_stage: no plugin named 'ghost'"):
+        make_plugin_manager(config=config)
+
+
+def test_plugin_settings_are_validated_with_key_path_and_line(empathy_pm, tmp_path):
+    empathy_pm.config = parse_config(
+        "plugins:\n  settings:\n    empathy-testing:\n      latency_ms: slow\n", tmp_path / "c.yml"
+    )
+    with pytest.raises(
+        ConfigError, match=r"c.yml:4: plugins.settings.empathy-testing.latency_ms: expected float"
+    ):
+        empathy_pm.plugin_settings("empathy-testing")
+    empathy_pm._pm = None
+    empathy_pm.config = parse_config(
+        "plugins:\n  settings:\n    testing:\n      latncy_ms: 3\n", tmp_path / "c.yml"
+    )
+    with pytest.raises(
+        ConfigError, match="unknown key 'plugins.settings.testing.latncy_ms'; did you mean 'latency_ms'"
+    ):
+        empathy_pm.plugin_settings("testing")
+
+
+def test_trace_prints_hook_calls(tmp_path):
+    code = (
+        "from empathy_core.plugins import make_plugin_manager\n"
+        "pm = make_plugin_manager()\n"
+        "pm.configure()\n"
+        "pm.workflows()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "EMPATHY_TRACE_PLUGINS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "empathy_configure" in proc.stderr
+    assert "empathy_register_workflows" in proc.stderr
+
+
+def _cli(*args, env=None, cwd=None):
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "empathy_core", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+
+
+def test_cli_lists_plugins_with_status(make_dist, empathy_cache_dir):
+    make_dist("empathy-broken", "broken", "import no_such_module_anywhere\n")
+    make_dist("empathy-good", "good", WORKFLOW_PLUGIN.format(name="good-review", dist="good"))
+    proc = _cli("plugins", "list", "--json")
+    assert proc.returncode == 0, proc.stderr
+    infos = {i["name"]: i for i in json.loads(proc.stdout)}
+    assert infos["good"]["status"] == "loaded"
+    assert infos["good"]["hooks"] == ["empathy_register_workflows"]
+    assert infos["good"]["first_party"] is False
+    assert infos["broken"]["status"] == "failed"
+    assert "No module named" in infos["broken"]["error"]
+    assert infos["engine"]["status"] == "builtin"
+    assert "'broken' (empathy-broken 1.2.3)" in proc.stderr
+    strict = _cli("--strict-plugins", "plugins", "list")
+    assert strict.returncode == 1
+    assert strict.stderr.startswith("Error: plugin 'broken' (empathy-broken 1.2.3)")
+    assert "Traceback" not in strict.stderr
+
+
+def test_cli_disable_by_environment_and_no_plugins(make_dist, empathy_cache_dir):
+    make_dist("empathy-good", "good", WORKFLOW_PLUGIN.format(name="good-review", dist="good"))
+    assert "good-review" in _cli("workflow", "list").stdout
+    assert "good-review" not in _cli("workflow", "list", env={"EMPATHY_DISABLE_PLUGINS": "good"}).stdout
+    assert "good-review" not in _cli("--no-plugins", "workflow", "list").stdout
+    assert "good-review" in _cli("workflow", "list").stdout
