@@ -42,7 +42,11 @@ _BATCH = re.compile(r"^/v1/messages/batches/([A-Za-z0-9_-]+)(/cancel|/results)?$
 
 @attrs.frozen
 class RecordedRequest:
-    """One request as the server received it, and the status it answered."""
+    """One request as the server received it, and what it answered.
+
+    ``response`` is the decoded JSON answer (a list of result lines for batch results,
+    ``None`` for a dropped connection); ``status`` is 0 for a dropped connection.
+    """
 
     method: str
     path: str
@@ -50,6 +54,7 @@ class RecordedRequest:
     body: Any
     status: int
     request_id: str
+    response: Any = None
 
 
 @attrs.frozen
@@ -64,16 +69,27 @@ class Fault:
         return self.path is None or path.startswith(self.path)
 
 
-@attrs.frozen
-class _Reply:
-    status: int | str
-    payload: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = attrs.Factory(dict)
-
-
 def _json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
+
+
+@attrs.define
+class _Reply:
+    """An answer: JSON ``data`` (JSON lines when ``jsonl``), or a dropped connection."""
+
+    status: int | str
+    data: Any = None
+    jsonl: bool = False
+    headers: dict[str, str] = attrs.Factory(dict)
+
+    @property
+    def content_type(self) -> str:
+        return "application/binary" if self.jsonl else "application/json"
+
+    def payload(self) -> bytes:
+        if self.jsonl:
+            return b"".join(_json(line) + b"\n" for line in self.data)
+        return _json(self.data)
 
 
 def _api_key(headers: Mapping[str, str]) -> str | None:
@@ -111,13 +127,14 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.status == DISCONNECT:
             self.close_connection = True
             return
+        payload = reply.payload()
         self.send_response(int(reply.status))
         self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.payload)))
+        self.send_header("Content-Length", str(len(payload)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(reply.payload)
+        self.wfile.write(payload)
 
     do_GET = do_POST = do_DELETE = _handle
 
@@ -306,10 +323,10 @@ class FakeAnthropicServer:
                     raise FakeAPIError(400, "request body is not valid JSON")
                 reply = self._answer(method, target, headers, body)
             except FakeAPIError as exc:
-                reply = _Reply(exc.status, _json(exc.body(request_id)))
+                reply = _Reply(exc.status, exc.body(request_id), headers=exc.headers)
             except Exception as exc:  # a request the fake cannot handle: say so, like a 500
                 error = FakeAPIError(500, f"fake server failed: {type(exc).__name__}: {exc}")
-                reply = _Reply(500, _json(error.body(request_id)))
+                reply = _Reply(500, error.body(request_id))
             reply.headers["request-id"] = request_id
             self.requests.append(
                 RecordedRequest(
@@ -319,6 +336,7 @@ class FakeAnthropicServer:
                     body=body,
                     status=reply.status if isinstance(reply.status, int) else 0,
                     request_id=request_id,
+                    response=reply.data,
                 )
             )
         return reply
@@ -346,33 +364,32 @@ class FakeAnthropicServer:
         if retry_after is None and status == 429:
             retry_after = DEFAULT_RETRY_AFTER_429
         headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
-        return _Reply(status, _json(FakeAPIError(status).body()), headers=headers)
+        raise FakeAPIError(status, headers=headers)
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], body: Any, scope: str) -> _Reply:
         if path == "/v1/messages" and method == "POST":
-            return _Reply(200, _json(self.engine.create(body, scope=scope)))
+            return _Reply(200, self.engine.create(body, scope=scope))
         if path == "/v1/messages/count_tokens" and method == "POST":
-            return _Reply(200, _json({"input_tokens": self.engine.count_tokens(body)}))
+            return _Reply(200, {"input_tokens": self.engine.count_tokens(body)})
         if path == "/v1/messages/batches" and method == "POST":
             return self._batch(self.batches.create(body, scope))
         if path == "/v1/messages/batches" and method == "GET":
-            return _Reply(200, _json(self._page(query)))
+            return _Reply(200, self._page(query))
         match = _BATCH.match(path)
         if match is not None:
             batch_id, action = match.groups()
             if action is None and method == "GET":
                 return self._batch(self.batches.poll(batch_id))
             if action is None and method == "DELETE":
-                return _Reply(200, _json(self.batches.delete(batch_id)))
+                return _Reply(200, self.batches.delete(batch_id))
             if action == "/cancel" and method == "POST":
                 return self._batch(self.batches.cancel(batch_id))
             if action == "/results" and method == "GET":
-                lines = b"".join(_json(line) + b"\n" for line in self.batches.results(batch_id))
-                return _Reply(200, lines, content_type="application/binary")
+                return _Reply(200, self.batches.results(batch_id), jsonl=True)
         raise FakeAPIError(404, f"no route for {method} {path}")
 
     def _batch(self, batch: FakeBatch) -> _Reply:
-        return _Reply(200, _json(self.batches.describe(batch, self.url)))
+        return _Reply(200, self.batches.describe(batch, self.url))
 
     def _page(self, query: dict[str, list[str]]) -> dict[str, Any]:
         def one(name: str) -> str | None:

@@ -23,10 +23,16 @@ DEFAULT_MESSAGES = {
 
 
 class FakeAPIError(Exception):
-    """An error the fake server answers with; ``status`` picks the Anthropic error type."""
+    """An error the fake server answers with; ``status`` picks the Anthropic error type.
 
-    def __init__(self, status: int, message: str | None = None) -> None:
+    ``headers`` are added to the response (``retry-after`` on scripted faults).
+    """
+
+    def __init__(
+        self, status: int, message: str | None = None, *, headers: dict[str, str] | None = None
+    ) -> None:
         self.status = status
+        self.headers = dict(headers or {})
         self.error_type = ERROR_TYPES.get(status, "api_error")
         self.message = message or DEFAULT_MESSAGES.get(status, self.error_type)
         super().__init__(f"{status} {self.error_type}: {self.message}")

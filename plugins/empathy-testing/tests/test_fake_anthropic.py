@@ -184,6 +184,8 @@ def test_requests_are_recorded_with_headers_and_body(
     assert recorded.body["messages"][0]["content"] == "record me"
     assert recorded.headers["Authorization"] == f"Bearer {FAKE_API_KEY}"
     assert recorded.request_id == message._request_id
+    assert recorded.response["id"] == message.id
+    assert recorded.response["usage"]["output_tokens"] == message.usage.output_tokens
 
 
 # -- prompt cache ---------------------------------------------------------------------------
@@ -347,6 +349,8 @@ def test_overloaded_error_shape(server: FakeAnthropicServer, client: anthropic.A
     with pytest.raises(anthropic.APIStatusError) as err:
         ask(client)
     assert err.value.status_code == 529 and err.value.type == "overloaded_error"
+    [recorded] = server.received("/v1/messages")
+    assert err.value.request_id == recorded.request_id == err.value.body["request_id"]
 
 
 def test_faults_can_target_a_path(server: FakeAnthropicServer, client: anthropic.Anthropic) -> None:
