@@ -1,5 +1,5 @@
 """``python -m empathy_core`` runs the ``empathy`` command."""
 
-from empathy_core.cli import main
+from empathy_core.entry import main
 
 main()

@@ -45,6 +45,7 @@ def build_catalog(pm: EmpathyPluginManager) -> dict[str, Any]:
     }
     workflows = pm.workflows()
     files = {_source_file(plugin) for _, plugin in pm.list_name_plugin()}
+    files |= {_source_file(sys.modules["empathy_core.cli"]), _source_file(sys.modules["empathy_core"])}
     files |= {_source_file(cls) for cls in workflows.values()}
     return {
         "plugins": [to_dict(info) for info in pm.infos.values()],

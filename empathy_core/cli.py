@@ -7,6 +7,7 @@ index (``empathy_core.index``) and imports neither plugin modules nor provider S
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from importlib import import_module
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from empathy_core import __version__, index
-from empathy_core.errors import EmpathyError
+from empathy_core.entry import terminal_width
 
 CORE_COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("empathy_core.commands.config_cmd:config", "Show, validate or create empathy.config.yml."),
@@ -60,8 +61,6 @@ class Options:
     def _strict(self) -> bool:
         if self.strict is not None:
             return self.strict
-        import os
-
         return os.environ.get("EMPATHY_STRICT_PLUGINS", "").lower() in {"1", "true", "yes", "on"}
 
 
@@ -73,7 +72,9 @@ def _report_failures(data: dict[str, Any], *, strict: bool) -> None:
         label = f"plugin {info['name']!r} ({info.get('dist')} {info.get('version')})"
         message = f"{label} failed: {info.get('error')}"
         if strict:
-            raise EmpathyError(message)
+            from empathy_core.errors import PluginError
+
+            raise PluginError(message)
         click.echo(f"Warning: {message}; skipped", err=True)
 
 
@@ -117,6 +118,16 @@ class EmpathyGroup(click.Group):
         if cmd_name not in opts.catalog().get("commands", {}):
             return None
         return _plugin_commands(opts).get(cmd_name)
+
+    def get_help(self, ctx: click.Context) -> str:
+        """Render help; the root's is kept in the index for the ``--help`` fast path."""
+        text = super().get_help(ctx)
+        opts = options(ctx)
+        if ctx.parent is None and opts.config_path is None and not opts.no_plugins:
+            catalog = opts.catalog()
+            catalog.setdefault("help", {})[ctx.terminal_width or 80] = text + "\n"
+            index.save(catalog, None, False)
+        return text
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = {name: help_text for name, (_, help_text) in CORE_COMMANDS.items()}
@@ -167,7 +178,9 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: user errors print one line and set the exit code."""
     warnings.showwarning = _show_warning
     try:
-        cli.main(args=argv, prog_name="empathy", standalone_mode=False)
+        code = cli.main(
+            args=argv, prog_name="empathy", standalone_mode=False, terminal_width=terminal_width()
+        )
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -176,9 +189,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort:
         click.echo("Aborted!", err=True)
         sys.exit(1)
-    except EmpathyError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except Exception as exc:
+        from empathy_core.errors import EmpathyError
+
+        if not isinstance(exc, EmpathyError):
+            raise
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    if isinstance(code, int) and code:  # ctx.exit(n) without standalone mode
+        sys.exit(code)

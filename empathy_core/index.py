@@ -10,29 +10,30 @@ the standard library.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import marshal
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 INDEX_VERSION = 1
 _ENV_KEYS = ("EMPATHY_DISABLE_PLUGINS", "EMPATHY_STRICT_PLUGINS", "EMPATHY_CONFIG")
 
 
-def _cache_dir() -> Path:
+def _cache_dir() -> str:
+    """Same rule as ``empathy_core.paths.cache_dir`` without importing pathlib."""
     env = os.environ.get("EMPATHY_CACHE_DIR")
     if env:
-        return Path(os.path.expanduser(env))
+        return os.path.expanduser(env)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "empathy"
+    return os.path.join(base, "empathy")
 
 
-def index_path() -> Path:
+def index_path() -> str:
     """One index file per Python environment."""
-    env_id = hashlib.sha256(sys.prefix.encode()).hexdigest()[:12]
-    return _cache_dir() / f"index-{env_id}.json"
+    env_id = 2166136261
+    for byte in sys.prefix.encode():  # FNV-1a: stable across runs, no hashlib import
+        env_id = ((env_id ^ byte) * 16777619) & 0xFFFFFFFF
+    return os.path.join(_cache_dir(), f"index-{env_id:08x}-py{sys.hexversion:x}.marshal")
 
 
 def _mtime(path: str) -> int:
@@ -57,7 +58,7 @@ def fingerprint(config_path: str | None, no_plugins: bool) -> dict[str, Any]:
     """What the index depends on, except module files (checked separately)."""
     return {
         "version": INDEX_VERSION,
-        "python": sys.executable,
+        "python": [sys.prefix, sys.hexversion],
         "paths": [[p, _mtime(p)] for p in sys.path if p and os.path.isdir(p)],
         "config": _config_identity(config_path),
         "env": [os.environ.get(k, "") for k in _ENV_KEYS],
@@ -68,8 +69,9 @@ def fingerprint(config_path: str | None, no_plugins: bool) -> dict[str, Any]:
 def load(config_path: str | None, no_plugins: bool) -> dict[str, Any] | None:
     """The index if it is still valid, else ``None`` (also for a corrupt file)."""
     try:
-        data = json.loads(index_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with open(index_path(), "rb") as fh:
+            data = marshal.load(fh)
+    except (OSError, ValueError, EOFError, TypeError):
         return None
     if not isinstance(data, dict) or data.get("fingerprint") != fingerprint(config_path, no_plugins):
         return None
@@ -85,9 +87,10 @@ def save(data: dict[str, Any], config_path: str | None, no_plugins: bool) -> Non
     data["files"] = [[f, _mtime(f)] for f in data.get("files", [])]
     path = index_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            marshal.dump(data, fh)
         os.replace(tmp, path)
     except OSError:
         return

@@ -45,7 +45,8 @@ def test_broken_plugin_is_skipped_with_one_warning_naming_it(make_dist):
 
 def test_strict_mode_makes_a_broken_plugin_fatal(make_dist):
     make_dist("empathy-broken", "broken", "raise RuntimeError('boom at import')\n")
-    with pytest.raises(PluginError, match=r"plugin 'broken' \(empathy-broken 1.2.3\).*RuntimeError: boom"):
+    expected = r"plugin 'broken' \(empathy-broken 1.2.3\).*RuntimeError: boom"
+    with pytest.raises(PluginError, match=expected):
         make_plugin_manager(entry_points=True, strict=True)
 
 
@@ -150,7 +151,7 @@ def test_plugin_settings_are_validated_with_key_path_and_line(empathy_pm, tmp_pa
         "plugins:\n  settings:\n    testing:\n      latncy_ms: 3\n", tmp_path / "c.yml"
     )
     with pytest.raises(
-        ConfigError, match="unknown key 'plugins.settings.testing.latncy_ms'; did you mean 'latency_ms'"
+        ConfigError, match=r"unknown key 'plugins\.settings\.testing\.latncy_ms'; did you mean 'latency_ms'"
     ):
         empathy_pm.plugin_settings("testing")
 

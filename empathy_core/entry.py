@@ -1,0 +1,34 @@
+"""Console-script entry point with a fast path for ``empathy --help``.
+
+The root help text is rendered once by click and kept in the on-disk index (keyed by
+terminal width); while the index is valid, ``empathy --help`` prints it without importing
+click or anything else. Every other invocation goes to :func:`empathy_core.cli.main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def terminal_width() -> int:
+    """The terminal's width (80 when stdout is not a terminal)."""
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):
+        return 80
+
+
+def main() -> None:
+    """Run ``empathy`` with ``sys.argv``."""
+    if sys.argv[1:] == ["--help"]:
+        from empathy_core import index
+
+        data = index.load(None, False)
+        text = data.get("help", {}).get(terminal_width()) if data else None
+        if text is not None and not any(p.get("status") == "failed" for p in data["plugins"]):
+            sys.stdout.write(text)
+            return
+    from empathy_core.cli import main as cli_main
+
+    cli_main()
