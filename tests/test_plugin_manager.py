@@ -66,7 +66,8 @@ def test_unknown_empathy_hook_is_isolated(make_dist):
     make_dist(
         "empathy-typo",
         "typo",
-        "from empathy_core.hookspecs import hookimpl\n@hookimpl\ndef empathy_register_workflow(register):\n    pass\n",
+        "from empathy_core.hookspecs import hookimpl\n"
+        "@hookimpl\ndef empathy_register_workflow(register):\n    return None\n",
     )
     with pytest.warns(PluginLoadWarning, match="'typo'.*empathy_register_workflow"):
         pm = make_plugin_manager(entry_points=True)
