@@ -60,10 +60,9 @@ class _TestPluginManager:
 
     def get(self) -> Any:
         if self._pm is None:
-            from empathy_core import plugins
-
             import empathy_testing
             import empathy_testing.plugin as testing_plugin
+            from empathy_core import plugins
 
             pm = plugins.make_plugin_manager(self.plugins, config=self.config)
             info = plugins.PluginInfo(
