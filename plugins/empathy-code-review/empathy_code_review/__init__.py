@@ -1,0 +1,3 @@
+"""The ``code-review`` workflow plugin."""
+
+__version__ = "0.1.0"
