@@ -40,6 +40,7 @@ FIRST_PARTY_DISTS = frozenset(
         "empathy-otel",
         "empathy-telemetry",
         "empathy-orchestrate",
+        "empathy-code-review",
     }
 )
 
@@ -507,6 +508,8 @@ def setup_plugin_manager(
     pm.validate_settings()
     if _current is not None:
         _current.close()
+    else:
+        atexit.register(_close_current)
     _current = pm
     return pm
 
@@ -516,7 +519,6 @@ def get_plugin_manager() -> EmpathyPluginManager:
     global _current
     if _current is None:
         setup_plugin_manager()
-        atexit.register(_close_current)
     assert _current is not None
     _current.configure()
     return _current
