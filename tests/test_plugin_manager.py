@@ -98,13 +98,13 @@ def test_disable_from_yaml_and_environment(make_dist, tmp_path):
 
 
 def test_duplicate_workflow_names_name_both_plugins(make_dist):
-    make_dist("empathy-one", "one", WORKFLOW_PLUGIN.format(name="code-review", dist="one"))
-    make_dist("empathy-two", "two", WORKFLOW_PLUGIN.format(name="code-review", dist="two"))
+    make_dist("empathy-one", "one", WORKFLOW_PLUGIN.format(name="dup-review", dist="one"))
+    make_dist("empathy-two", "two", WORKFLOW_PLUGIN.format(name="dup-review", dist="two"))
     pm = make_plugin_manager(entry_points=True)
     with pytest.raises(DuplicateNameError) as info:
         pm.workflows()
     message = str(info.value)
-    assert "workflow 'code-review' is registered by both" in message
+    assert "workflow 'dup-review' is registered by both" in message
     assert "(empathy-one 1.2.3)" in message and "(empathy-two 1.2.3)" in message
     assert "plugins.disable" in message
 
