@@ -95,7 +95,11 @@ def _units(params: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], int]]:
 
 
 def prompt_segments(params: dict[str, Any]) -> list[Segment]:
-    """The prompt of a Messages request as segments, in cache order."""
+    """The prompt of a Messages request as segments, in cache order.
+
+    A top-level ``cache_control`` (automatic caching) marks the last segment, unless that
+    segment carries its own.
+    """
     digest = hashlib.sha256(canonical_json(params.get("model", "")).encode())
     segments = []
     for section, block, tokens in _units(params):
@@ -108,6 +112,9 @@ def prompt_segments(params: dict[str, Any]) -> list[Segment]:
                 cache_control=control if isinstance(control, dict) else None,
             )
         )
+    automatic = params.get("cache_control")
+    if isinstance(automatic, dict) and segments and segments[-1].cache_control is None:
+        segments[-1] = attrs.evolve(segments[-1], cache_control=automatic)
     return segments
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import anthropic
 import pytest
+
 from empathy_testing.fake_anthropic import (
     DISCONNECT,
     FAKE_API_KEY,
@@ -271,6 +272,15 @@ def test_growing_conversation_reads_the_earlier_prefix(client: anthropic.Anthrop
         count_text_tokens("ok") + count_text_tokens("more") + 2 * MESSAGE_OVERHEAD
     )
     assert second.input_tokens == 0
+
+
+def test_top_level_cache_control_marks_the_last_block(client: anthropic.Anthropic) -> None:
+    messages = [{"role": "user", "content": LONG_TEXT}]
+    first = ask(client, messages=messages, cache_control={"type": "ephemeral"}).usage
+    second = ask(client, messages=messages, cache_control={"type": "ephemeral"}).usage
+    assert first.cache_creation_input_tokens == count_text_tokens(LONG_TEXT) + MESSAGE_OVERHEAD
+    assert first.input_tokens == 0
+    assert second.cache_read_input_tokens == first.cache_creation_input_tokens
 
 
 def test_cache_is_scoped_by_api_key(server: FakeAnthropicServer, client: anthropic.Anthropic) -> None:

@@ -1,0 +1,127 @@
+"""The SDK boundary: the API key, the ``AsyncAnthropic`` client, and SDK errors as ``ProviderError``.
+
+The ``anthropic`` package is imported here, inside functions, on the first API call.
+The key is passed to the SDK and nowhere else: never into messages, logs or reprs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from empathy_core.errors import ProviderError
+
+if TYPE_CHECKING:
+    from empathy_anthropic.settings import AnthropicSettings
+
+MISSING_KEY = (
+    "ANTHROPIC_API_KEY is missing or invalid: set the ANTHROPIC_API_KEY environment variable "
+    "or 'api_key' in empathy.config.yml"
+)
+RETRYABLE = {408, 409, 429}
+T = TypeVar("T")
+
+
+def resolve_api_key(config: Any) -> str | None:
+    """``config.api_key``, else ``$ANTHROPIC_API_KEY``, else ``None``."""
+    return getattr(config, "api_key", None) or os.environ.get("ANTHROPIC_API_KEY") or None
+
+
+def require_api_key(config: Any) -> str:
+    """The API key, or the one clear :class:`ProviderError` saying how to set it."""
+    key = resolve_api_key(config)
+    if key is None:
+        raise ProviderError(MISSING_KEY, status=None)
+    return key
+
+
+class ClientHolder:
+    """One ``AsyncAnthropic`` per event loop (an HTTP pool cannot outlive its loop)."""
+
+    def __init__(self, config: Any, settings: AnthropicSettings) -> None:
+        self._config = config
+        self._settings = settings
+        self._client: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"ClientHolder(base_url={self.base_url()!r})"
+
+    def base_url(self) -> str:
+        """Where requests go: settings, else ``$ANTHROPIC_BASE_URL``, else Anthropic's API."""
+        return self._settings.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+
+    def get(self) -> Any:
+        """The client for the running loop, created (and the SDK imported) on first use."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            import anthropic
+
+            self._client = anthropic.AsyncAnthropic(
+                api_key=require_api_key(self._config),
+                base_url=self.base_url(),
+                max_retries=self._settings.max_retries,
+                timeout=self._settings.timeout,
+            )
+            self._loop = loop
+        return self._client
+
+    async def call(self, action: str, send: Callable[[Any], Awaitable[T]]) -> T:
+        """``await send(client)``; SDK errors become one :class:`ProviderError` naming ``action``."""
+        client = self.get()
+        try:
+            return await send(client)
+        except Exception as exc:
+            error = self.error(exc, action)
+            if error is None:
+                raise
+        raise error
+
+    async def aclose(self) -> None:
+        """Close the HTTP pool of the current client, if any."""
+        client, self._client, self._loop = self._client, None, None
+        if client is not None:
+            await client.close()
+
+    def error(self, exc: BaseException, action: str) -> ProviderError | None:
+        """The :class:`ProviderError` for an SDK exception raised by ``action``; ``None`` if not SDK.
+
+        401 says how to set the key; statuses name the error type, the API's message and
+        the request id; timeouts and connection failures name the endpoint. Retries have
+        already been made by the SDK.
+        """
+        import anthropic
+
+        retries = self._settings.max_retries
+        if isinstance(exc, anthropic.APIStatusError):
+            status, request_id = exc.status_code, exc.request_id
+            if status == 401:
+                return ProviderError(
+                    f"{MISSING_KEY} (Anthropic answered 401 authentication_error to {action}, "
+                    f"request id {request_id})",
+                    status=401,
+                    request_id=request_id,
+                )
+            tried = f" after {retries} retries" if status in RETRYABLE or status >= 500 else ""
+            detail = f": {exc.api_message}" if exc.api_message else ""
+            return ProviderError(
+                f"Anthropic API error {status} {exc.type or 'error'} on {action}{tried}{detail} "
+                f"(request id {request_id})",
+                status=status,
+                request_id=request_id,
+            )
+        if isinstance(exc, anthropic.APITimeoutError):
+            return ProviderError(
+                f"Anthropic API timed out on {action} after {retries} retries "
+                f"({self._settings.timeout:g} s per attempt, {self.base_url()})"
+            )
+        if isinstance(exc, anthropic.APIConnectionError):
+            return ProviderError(
+                f"cannot reach the Anthropic API at {self.base_url()} on {action} "
+                f"after {retries} retries: {exc.message}"
+            )
+        if isinstance(exc, anthropic.AnthropicError):
+            return ProviderError(f"Anthropic SDK error on {action}: {type(exc).__name__}: {exc}")
+        return None

@@ -1,0 +1,106 @@
+"""Between ``LLMRequest``/``LLMResponse`` and the Messages API's JSON (no SDK import).
+
+The stable prefix (``system`` then ``cached_context``) becomes the ``system`` blocks; with
+``request.cache_prefix`` the last of them carries ``cache_control`` so that Anthropic
+caches the whole prefix. ``metadata`` stays inside the framework. ``temperature`` is
+forwarded as a body field (the SDK 2.x has no keyword for it); a model that does not
+accept it answers 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from empathy_core.records import LLMRequest, Usage
+
+CHARS_PER_TOKEN = 4
+MESSAGE_OVERHEAD_TOKENS = 3
+# Body fields the SDK (2.x) has no keyword for: sent through ``extra_body``.
+EXTRA_BODY_FIELDS = ("temperature",)
+
+
+def effective_ttl(request: LLMRequest, default_ttl: str) -> str:
+    """``"1h"`` when the request or the settings ask for it, else ``"5m"``."""
+    return "1h" if "1h" in (request.cache_ttl, default_ttl) else "5m"
+
+
+def system_blocks(request: LLMRequest, ttl: str) -> list[dict[str, Any]]:
+    """``system`` then ``cached_context`` as text blocks; the last one marked cacheable."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "text", "text": text} for text in (request.system, request.cached_context) if text
+    ]
+    if request.cache_prefix and blocks:
+        control = {"type": "ephemeral", "ttl": "1h"} if ttl == "1h" else {"type": "ephemeral"}
+        blocks[-1]["cache_control"] = control
+    return blocks
+
+
+def prompt_params(request: LLMRequest, model: str, ttl: str) -> dict[str, Any]:
+    """The prompt part of a request: ``model``, ``system``, ``messages`` (what count_tokens takes)."""
+    params: dict[str, Any] = {"model": model, "messages": request.messages}
+    blocks = system_blocks(request, ttl)
+    if blocks:
+        params["system"] = blocks
+    return params
+
+
+def create_params(request: LLMRequest, model: str, ttl: str) -> dict[str, Any]:
+    """The body of ``POST /v1/messages`` for ``request`` on ``model``."""
+    params = prompt_params(request, model, ttl)
+    params["max_tokens"] = request.max_tokens
+    if request.temperature is not None:
+        params["temperature"] = request.temperature
+    return params
+
+
+def sdk_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` as keyword arguments of ``messages.create`` (extra fields in ``extra_body``)."""
+    kwargs = {k: v for k, v in params.items() if k not in EXTRA_BODY_FIELDS}
+    extra = {k: params[k] for k in EXTRA_BODY_FIELDS if k in params}
+    if extra:
+        kwargs["extra_body"] = extra
+    return kwargs
+
+
+def usage_from(raw: Any) -> Usage:
+    """Map the SDK's ``usage`` to :class:`Usage`, keeping cache writes split by TTL.
+
+    Without a ``cache_creation`` breakdown (older API versions) every write is 5-minute.
+    """
+    creation = getattr(raw, "cache_creation", None)
+    if creation is not None:
+        write_5m = creation.ephemeral_5m_input_tokens or 0
+        write_1h = creation.ephemeral_1h_input_tokens or 0
+    else:
+        write_5m, write_1h = raw.cache_creation_input_tokens or 0, 0
+    return Usage(
+        input_tokens=raw.input_tokens or 0,
+        output_tokens=raw.output_tokens or 0,
+        cache_write_5m_tokens=write_5m,
+        cache_write_1h_tokens=write_1h,
+        cache_read_tokens=raw.cache_read_input_tokens or 0,
+    )
+
+
+def reply_text(message: Any) -> str:
+    """The text blocks of a ``Message``, joined."""
+    return "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(b.get("text", "") for b in content if isinstance(b, dict))
+    return ""
+
+
+def estimate_tokens(request: LLMRequest) -> int:
+    """Offline input-token estimate: one token per started 4 characters of text, plus 3 a message.
+
+    A rough figure for when no API key is set; with a key,
+    ``AnthropicProvider.count_tokens`` asks the API for the exact count.
+    """
+    chars = len(request.system) + len(request.cached_context)
+    chars += sum(len(_content_text(m.get("content"))) for m in request.messages)
+    return -(-chars // CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS * len(request.messages)

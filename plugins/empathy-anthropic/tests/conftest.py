@@ -1,0 +1,118 @@
+"""Fixtures for the Anthropic provider tests: the real SDK against the fake server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+import pytest
+
+import empathy_anthropic.plugin as anthropic_plugin
+from empathy_anthropic.provider import AnthropicProvider
+from empathy_anthropic.settings import AnthropicSettings
+from empathy_core.config import EmpathyConfig
+from empathy_core.hookspecs import hookimpl
+from empathy_core.plugins import make_plugin_manager
+from empathy_core.records import LLMRequest, ModelTier, UsageRecord
+from empathy_core.workflow import BaseWorkflow
+
+LONG_CONTEXT = "The quick brown fox jumps over the lazy dog. " * 300
+
+
+class Collector:
+    """A telemetry sink that keeps every usage record."""
+
+    def __init__(self) -> None:
+        self.records: list[UsageRecord] = []
+
+    @hookimpl
+    def empathy_record_usage(self, record: UsageRecord) -> None:
+        self.records.append(record)
+
+
+class OneCallWorkflow(BaseWorkflow):
+    """One stage that sends ``input["request"]`` through the engine's ``call_llm``."""
+
+    name = "one-call"
+    stages = ("ask",)
+
+    async def run_stage(self, stage_name: str, tier: ModelTier, input_data: dict[str, Any]) -> Any:
+        response = await self.call_llm(input_data["request"])
+        return response, response.usage.total_input_tokens, response.usage.output_tokens
+
+
+@pytest.fixture
+def make_provider(fake_anthropic: Any) -> Callable[..., AnthropicProvider]:
+    """``make_provider(config=None, **settings)``: a provider aimed at the fake server."""
+
+    def make(config: EmpathyConfig | None = None, **settings: Any) -> AnthropicProvider:
+        settings.setdefault("max_retries", 0)
+        return AnthropicProvider(config or EmpathyConfig(), AnthropicSettings(**settings))
+
+    return make
+
+
+@pytest.fixture
+def engine(fake_anthropic: Any, empathy_cache_dir: Any) -> Callable[..., tuple[Any, Collector]]:
+    """``engine(config=None)`` -> (plugin manager with the anthropic plugin, record collector)."""
+
+    def make(config: EmpathyConfig | None = None) -> tuple[Any, Collector]:
+        collector = Collector()
+        pm = make_plugin_manager([anthropic_plugin, collector], config=config or EmpathyConfig())
+        return pm, collector
+
+    return make
+
+
+@pytest.fixture
+def cached_request() -> Callable[..., LLMRequest]:
+    """``cached_request(text=..., **fields)``: a request with a long cacheable prefix."""
+
+    def make(text: str = "Summarise the context.", **kwargs: Any) -> LLMRequest:
+        return LLMRequest.from_text(text, system="You are terse.", cached_context=LONG_CONTEXT, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def run_call() -> Callable[..., tuple[Any, Any]]:
+    """``run_call(pm, request)`` -> (WorkflowResult, LLMResponse or None) through the engine."""
+
+    def run(pm: Any, request: LLMRequest) -> tuple[Any, Any]:
+        workflow = OneCallWorkflow(plugin_manager=pm, provider_name="anthropic")
+        result = asyncio.run(workflow.execute({"request": request}))
+        return result, result.output if result.succeeded else None
+
+    return run
+
+
+@pytest.fixture
+def recompute() -> Callable[..., float]:
+    """``recompute(model, raw_usage, batch=False)``: USD from raw API usage and pricing.json.
+
+    Independent of ``empathy_core.pricing``: reads the shipped file and applies the
+    documented formula.
+    """
+    data = json.loads(resources.files("empathy_core").joinpath("data/pricing.json").read_text())
+    mult = data["multipliers"]
+
+    def cost(model: str, raw: dict[str, Any], batch: bool = False) -> float:
+        price = data["models"][re.sub(r"-(\d{8}|latest)$", "", model)]
+        split = raw.get("cache_creation") or {}
+        write_5m = split.get("ephemeral_5m_input_tokens", 0)
+        write_1h = split.get("ephemeral_1h_input_tokens", 0)
+        assert write_5m + write_1h == raw.get("cache_creation_input_tokens", 0)
+        total = (
+            raw["input_tokens"] * price["input"]
+            + raw["output_tokens"] * price["output"]
+            + write_5m * price["input"] * mult["cache_write_5m"]
+            + write_1h * price["input"] * mult["cache_write_1h"]
+            + raw.get("cache_read_input_tokens", 0) * price["input"] * mult["cache_read"]
+        ) / 1_000_000
+        return total * mult["batch"] if batch else total
+
+    return cost
