@@ -262,7 +262,7 @@ class AnthropicBatchProvider:
 
     def _tier_of(self, model: str, request: LLMRequest | None) -> str:
         if request is not None:
-            return request.tier.value
+            return ModelTier.parse(request.tier).value
         for tier in ModelTier:
             if re.fullmatch(re.escape(self.config.model_for(tier)) + r"(-\d{8}|-latest)?", model):
                 return tier.value

@@ -15,7 +15,9 @@ from empathy_core.records import LLMRequest, ModelTier, Usage
 
 def test_plain_call_maps_text_usage_and_ids(make_provider: Any, fake_anthropic: Any) -> None:
     provider = make_provider()
-    response = asyncio.run(provider.complete(LLMRequest.from_text("Name three colours.", tier="cheap")))
+    response = asyncio.run(
+        provider.complete(LLMRequest.from_text("Name three colours.", tier=ModelTier.CHEAP))
+    )
 
     [sent] = fake_anthropic.received("/v1/messages")
     raw = sent.response
@@ -49,7 +51,7 @@ def test_tiers_map_to_configured_models(make_provider: Any, fake_anthropic: Any)
 def test_date_suffixed_model_is_priced(make_provider: Any) -> None:
     config = EmpathyConfig(tier_defaults=TierDefaults(cheap="claude-haiku-4-5-20251001"))
     provider = make_provider(config)
-    response = asyncio.run(provider.complete(LLMRequest.from_text("hello", tier="cheap")))
+    response = asyncio.run(provider.complete(LLMRequest.from_text("hello", tier=ModelTier.CHEAP)))
     assert response.model == "claude-haiku-4-5-20251001"
     expected = default_table().cost("claude-haiku-4-5", response.usage)
     assert config.price_table().cost(response.model, response.usage) == pytest.approx(expected, abs=1e-12)
