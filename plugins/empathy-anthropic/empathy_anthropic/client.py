@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from empathy_core.errors import ProviderError
@@ -37,6 +37,18 @@ def require_api_key(config: Any) -> str:
     return key
 
 
+async def _close_with_loop(client: Any) -> AsyncIterator[None]:
+    """Stays suspended until its event loop shuts down, then closes ``client`` on that loop.
+
+    ``asyncio.run`` finalises pending async generators before closing the loop, so the
+    client's connections are closed while their loop still runs.
+    """
+    try:
+        yield
+    finally:
+        await client.close()
+
+
 class ClientHolder:
     """One ``AsyncAnthropic`` per event loop (an HTTP pool cannot outlive its loop)."""
 
@@ -45,6 +57,7 @@ class ClientHolder:
         self._settings = settings
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._lifetime: AsyncGenerator[None, None] | None = None
 
     def __repr__(self) -> str:
         return f"ClientHolder(base_url={self.base_url()!r})"
@@ -53,24 +66,26 @@ class ClientHolder:
         """Where requests go: settings, else ``$ANTHROPIC_BASE_URL``, else Anthropic's API."""
         return self._settings.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
 
-    def get(self) -> Any:
+    async def get(self) -> Any:
         """The client for the running loop, created (and the SDK imported) on first use."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             import anthropic
 
-            self._client = anthropic.AsyncAnthropic(
+            client = anthropic.AsyncAnthropic(
                 api_key=require_api_key(self._config),
                 base_url=self.base_url(),
                 max_retries=self._settings.max_retries,
                 timeout=self._settings.timeout,
             )
-            self._loop = loop
+            lifetime = _close_with_loop(client)
+            await lifetime.asend(None)
+            self._client, self._loop, self._lifetime = client, loop, lifetime
         return self._client
 
     async def call(self, action: str, send: Callable[[Any], Awaitable[T]]) -> T:
         """``await send(client)``; SDK errors become one :class:`ProviderError` naming ``action``."""
-        client = self.get()
+        client = await self.get()
         try:
             return await send(client)
         except Exception as exc:
@@ -81,9 +96,9 @@ class ClientHolder:
 
     async def aclose(self) -> None:
         """Close the HTTP pool of the current client, if any."""
-        client, self._client, self._loop = self._client, None, None
-        if client is not None:
-            await client.close()
+        lifetime, self._lifetime, self._client, self._loop = self._lifetime, None, None, None
+        if lifetime is not None:
+            await lifetime.aclose()
 
     def error(self, exc: BaseException, action: str) -> ProviderError | None:
         """The :class:`ProviderError` for an SDK exception raised by ``action``; ``None`` if not SDK.

@@ -57,11 +57,18 @@ def make_provider(fake_anthropic: Any) -> Callable[..., AnthropicProvider]:
 
 
 @pytest.fixture
-def engine(fake_anthropic: Any, empathy_cache_dir: Any) -> Callable[..., tuple[Any, Collector]]:
+def collector() -> Collector:
+    """A telemetry sink plugin; its ``records`` are every ``UsageRecord`` it received."""
+    return Collector()
+
+
+@pytest.fixture
+def engine(
+    fake_anthropic: Any, empathy_cache_dir: Any, collector: Collector
+) -> Callable[..., tuple[Any, Collector]]:
     """``engine(config=None)`` -> (plugin manager with the anthropic plugin, record collector)."""
 
     def make(config: EmpathyConfig | None = None) -> tuple[Any, Collector]:
-        collector = Collector()
         pm = make_plugin_manager([anthropic_plugin, collector], config=config or EmpathyConfig())
         return pm, collector
 
