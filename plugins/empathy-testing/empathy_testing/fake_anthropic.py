@@ -419,7 +419,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
     args = parser.parse_args(argv)
     with FakeAnthropicServer(host=args.host, port=args.port, latency=args.latency) as server:
-        print(f"fake Anthropic API on {server.url}  (export ANTHROPIC_BASE_URL={server.url})")
+        print(f"fake Anthropic API on {server.url}  (export ANTHROPIC_BASE_URL={server.url})", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
 
