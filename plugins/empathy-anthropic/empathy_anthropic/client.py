@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from empathy_core.errors import ProviderError
@@ -37,7 +37,7 @@ def require_api_key(config: Any) -> str:
     return key
 
 
-async def _close_with_loop(client: Any) -> AsyncIterator[None]:
+async def _close_with_loop(client: Any) -> AsyncGenerator[None, None]:
     """Stays suspended until its event loop shuts down, then closes ``client`` on that loop.
 
     ``asyncio.run`` finalises pending async generators before closing the loop, so the

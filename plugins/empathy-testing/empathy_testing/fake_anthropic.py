@@ -23,6 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -92,12 +93,14 @@ class _Reply:
         return _json(self.data)
 
 
-def _api_key(headers: Mapping[str, str]) -> str | None:
+def _api_key(headers: Message) -> str | None:
     key = headers.get("x-api-key")
     if key:
         return key
     auth = headers.get("authorization") or ""
-    return auth[7:].strip() or None if auth.lower().startswith("bearer ") else None
+    if not auth.lower().startswith("bearer "):
+        return None
+    return auth[7:].strip() or None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -226,7 +229,7 @@ class FakeAnthropicServer:
         if self._httpd is None:
             raise RuntimeError("the fake Anthropic server is not started")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def env(self, api_key: str = FAKE_API_KEY) -> dict[str, str]:
         """``ANTHROPIC_BASE_URL`` and ``ANTHROPIC_API_KEY`` pointing the SDK at this server."""
@@ -308,7 +311,7 @@ class FakeAnthropicServer:
             return self._standing
         return None
 
-    def respond(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> _Reply:
+    def respond(self, method: str, target: str, headers: Message, raw: bytes) -> _Reply:
         """Answer one HTTP request (the handler's only entry point)."""
         request_id = new_id("req")
         if self.latency:
@@ -341,7 +344,7 @@ class FakeAnthropicServer:
             )
         return reply
 
-    def _answer(self, method: str, target: str, headers: Mapping[str, str], body: Any) -> _Reply:
+    def _answer(self, method: str, target: str, headers: Message, body: Any) -> _Reply:
         key = _api_key(headers)
         if key is None:
             raise FakeAPIError(401, "x-api-key header is required")

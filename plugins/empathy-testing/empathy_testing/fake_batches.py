@@ -197,7 +197,7 @@ class BatchStore:
             "request_counts": {"processing": processing, **counts},
             "created_at": rfc3339(batch.created),
             "expires_at": rfc3339(batch.created + EXPIRY_SECONDS),
-            "ended_at": rfc3339(batch.ended) if ended else None,
+            "ended_at": rfc3339(batch.ended) if batch.ended is not None else None,
             "cancel_initiated_at": rfc3339(canceled_at) if canceled_at is not None else None,
             "archived_at": None,
             "results_url": f"{results_base}{RESULTS_PATH.format(batch.id)}" if ended else None,
