@@ -2,14 +2,11 @@
 
 import pytest
 
-pytest.importorskip("anthropic", reason="the anthropic SDK is not installed")
-
-import empathy_anthropic.plugin as anthropic_plugin  # noqa: E402
-
-from empathy_core.hookspecs import hookimpl  # noqa: E402
-from empathy_core.pricing import default_table  # noqa: E402
-from empathy_core.records import ModelTier, Usage  # noqa: E402
-from empathy_core.workflow import BaseWorkflow  # noqa: E402
+import empathy_anthropic.plugin as anthropic_plugin
+from empathy_core.hookspecs import hookimpl
+from empathy_core.pricing import default_table
+from empathy_core.records import ModelTier, Usage
+from empathy_core.workflow import BaseWorkflow
 
 CONTEXT = "def handler(request):\n    return request.user.id\n" * 200  # well over 1024 tokens
 
