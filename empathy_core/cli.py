@@ -7,7 +7,6 @@ index (``empathy_core.index``) and imports neither plugin modules nor provider S
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from importlib import import_module
@@ -59,18 +58,12 @@ class Options:
         return self._catalog
 
     def _strict(self) -> bool:
-        if self.strict is not None:
-            return self.strict
-        return os.environ.get("EMPATHY_STRICT_PLUGINS", "").lower() in {"1", "true", "yes", "on"}
+        return self.strict if self.strict is not None else index.strict_from_env()
 
 
 def _report_failures(data: dict[str, Any], *, strict: bool) -> None:
     """Repeat, from the index, the warning each failed plugin gave when it was loaded."""
-    for info in data.get("plugins", []):
-        if info.get("status") != "failed":
-            continue
-        label = f"plugin {info['name']!r} ({info.get('dist')} {info.get('version')})"
-        message = f"{label} failed: {info.get('error')}"
+    for message in index.failure_messages(data):
         if strict:
             from empathy_core.errors import PluginError
 

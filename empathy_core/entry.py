@@ -26,7 +26,10 @@ def main() -> None:
 
         data = index.load(None, False)
         text = data.get("help", {}).get(terminal_width()) if data else None
-        if text is not None and not any(p.get("status") == "failed" for p in data["plugins"]):
+        failures = index.failure_messages(data) if data else []
+        if text is not None and not (failures and index.strict_from_env()):
+            for message in failures:
+                sys.stderr.write(f"Warning: {message}; skipped\n")
             sys.stdout.write(text)
             return
     from empathy_core.cli import main as cli_main

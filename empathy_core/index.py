@@ -75,16 +75,16 @@ def load(config_path: str | None, no_plugins: bool) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or data.get("fingerprint") != fingerprint(config_path, no_plugins):
         return None
-    for path, mtime in data.get("files", []):
-        if _mtime(path) != mtime:
-            return None
+    files, mtimes = data.get("files", []), data.get("mtimes", [])
+    if len(files) != len(mtimes) or any(_mtime(f) != m for f, m in zip(files, mtimes, strict=True)):
+        return None
     return data
 
 
 def save(data: dict[str, Any], config_path: str | None, no_plugins: bool) -> None:
     """Write the index atomically; failure to write only costs speed."""
     data = {**data, "fingerprint": fingerprint(config_path, no_plugins)}
-    data["files"] = [[f, _mtime(f)] for f in data.get("files", [])]
+    data["mtimes"] = [_mtime(f) for f in data.get("files", [])]
     path = index_path()
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -94,3 +94,17 @@ def save(data: dict[str, Any], config_path: str | None, no_plugins: bool) -> Non
         os.replace(tmp, path)
     except OSError:
         return
+
+
+def failure_messages(data: dict[str, Any]) -> list[str]:
+    """One message per plugin the index records as failed."""
+    return [
+        f"plugin {p['name']!r} ({p.get('dist')} {p.get('version')}) failed: {p.get('error')}"
+        for p in data.get("plugins", [])
+        if p.get("status") == "failed"
+    ]
+
+
+def strict_from_env() -> bool:
+    """``EMPATHY_STRICT_PLUGINS`` set to a true value."""
+    return os.environ.get("EMPATHY_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}

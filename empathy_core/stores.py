@@ -253,9 +253,9 @@ def row_to_record(row: Sequence[Any]) -> UsageRecord:
 
 def row_to_group(row: Sequence[Any]) -> UsageGroup:
     """A result row ``GROUP_KEYS + ("calls", "cache_hits") + SUM_COLUMNS`` as a group."""
-    keys = dict(zip(GROUP_KEYS, row[: len(GROUP_KEYS)]))
+    keys = dict(zip(GROUP_KEYS, row[: len(GROUP_KEYS)], strict=True))
     calls, hits, *sums = row[len(GROUP_KEYS) :]
-    values = dict(zip(SUM_COLUMNS, sums))
+    values = dict(zip(SUM_COLUMNS, sums, strict=True))
     return UsageGroup(
         workflow=keys["workflow"],
         stage=keys["stage"],

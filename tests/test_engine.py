@@ -8,17 +8,6 @@ from empathy_core.records import ModelTier
 from empathy_core.workflow import BaseWorkflow
 
 
-class Recorder:
-    """A telemetry sink that keeps every record it sees."""
-
-    def __init__(self):
-        self.records = []
-
-    @hookimpl
-    def empathy_record_usage(self, record):
-        self.records.append(record)
-
-
 class Review(BaseWorkflow):
     name = "review"
     description = "Three stages on three tiers."
@@ -34,17 +23,15 @@ class Review(BaseWorkflow):
         )
 
 
-def test_each_stage_runs_on_its_tier_and_every_call_is_recorded(empathy_pm, run_workflow):
-    sink = Recorder()
-    empathy_pm.plugins.append(sink)
+def test_each_stage_runs_on_its_tier_and_every_call_is_recorded(usage_records, run_workflow):
     result = run_workflow(Review, {"topic": "auth.py"})
     assert result.status == "success", result.error
     assert [s.tier for s in result.stages] == [ModelTier.CHEAP, ModelTier.CAPABLE, ModelTier.PREMIUM]
-    assert [r.model for r in sink.records] == ["mock-cheap", "mock-capable", "mock-premium"]
-    assert [r.stage for r in sink.records] == ["scan", "analyse", "summarise"]
-    assert {r.run_id for r in sink.records} == {result.run_id}
-    assert result.tokens_in == sum(r.usage.input_tokens for r in sink.records)
-    assert result.tokens_out == sum(r.usage.output_tokens for r in sink.records)
+    assert [r.model for r in usage_records] == ["mock-cheap", "mock-capable", "mock-premium"]
+    assert [r.stage for r in usage_records] == ["scan", "analyse", "summarise"]
+    assert {r.run_id for r in usage_records} == {result.run_id}
+    assert result.tokens_in == sum(r.usage.input_tokens for r in usage_records)
+    assert result.tokens_out == sum(r.usage.output_tokens for r in usage_records)
     assert result["tokens"]["total"] == result.tokens_in + result.tokens_out
     assert list(result.output) == ["summarise_text"]
     assert result.output["summarise_text"].startswith("mock reply ")
@@ -75,21 +62,19 @@ class Failing(BaseWorkflow):
         return {stage_name: True}, 1, 1
 
 
-def test_failing_stage_fails_the_run_and_keeps_earlier_stages(empathy_pm, run_workflow):
+def test_failing_stage_fails_the_run_and_keeps_earlier_stages(empathy_pm, usage_records, run_workflow):
     from empathy_testing.mock_provider import MockSettings
 
     empathy_pm.config = parse_config(
         "plugins:\n  settings:\n    testing:\n      fail_on: [EXPLODE]\n", __import__("pathlib").Path("t.yml")
     )
-    sink = Recorder()
-    empathy_pm.plugins.append(sink)
     assert empathy_pm.plugin_settings("testing") == MockSettings(fail_on=["EXPLODE"])
     result = run_workflow(Failing)
     assert result.status == "failed"
     assert result.failed_stage == "second"
     assert "scripted failure on 'EXPLODE'" in result.error
     assert [(s.name, s.status) for s in result.stages] == [("first", "success"), ("second", "failed")]
-    [record] = sink.records
+    [record] = usage_records
     assert record.success is False and record.cost == 0.0 and record.request_id == "req_mock_000001"
 
 
@@ -131,17 +116,16 @@ def test_grouped_stages_run_concurrently(empathy_pm, run_workflow):
     assert result.output == ["left", "right"]
 
 
-def test_select_tier_hook_overrides_tier_map(empathy_pm, run_workflow):
+def test_select_tier_hook_overrides_tier_map(empathy_pm, usage_records, run_workflow):
     class Upgrade:
         @hookimpl
         def empathy_select_tier(self, workflow, stage, context):
             return ModelTier.PREMIUM if stage == "scan" else None
 
-    sink = Recorder()
-    empathy_pm.plugins.extend([Upgrade(), sink])
+    empathy_pm.plugins.append(Upgrade())
     result = run_workflow(Review, {"topic": "x"})
     assert result.stages[0].tier is ModelTier.PREMIUM
-    assert sink.records[0].model == "mock-premium"
+    assert usage_records[0].model == "mock-premium"
     assert result.stages[1].tier is ModelTier.CAPABLE
 
 

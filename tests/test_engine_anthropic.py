@@ -3,21 +3,11 @@
 import pytest
 
 import empathy_anthropic.plugin as anthropic_plugin
-from empathy_core.hookspecs import hookimpl
 from empathy_core.pricing import default_table
 from empathy_core.records import ModelTier, Usage
 from empathy_core.workflow import BaseWorkflow
 
 CONTEXT = "def handler(request):\n    return request.user.id\n" * 200  # well over 1024 tokens
-
-
-class Sink:
-    def __init__(self):
-        self.records = []
-
-    @hookimpl
-    def empathy_record_usage(self, record):
-        self.records.append(record)
 
 
 class CachedReview(BaseWorkflow):
@@ -31,16 +21,15 @@ class CachedReview(BaseWorkflow):
 
 
 @pytest.fixture
-def sink(empathy_pm):
-    sink = Sink()
-    empathy_pm.plugins.extend([anthropic_plugin, sink])
-    return sink
+def records(empathy_pm, usage_records):
+    empathy_pm.plugins.append(anthropic_plugin)
+    return usage_records
 
 
-def test_stages_write_then_read_the_prompt_cache(fake_anthropic, sink, run_workflow):
+def test_stages_write_then_read_the_prompt_cache(fake_anthropic, records, run_workflow):
     result = run_workflow(CachedReview, provider="anthropic")
     assert result.status == "success", result.error
-    first, second = sink.records
+    first, second = records
     assert first.model == second.model == "claude-haiku-4-5"
     assert first.usage.cache_write_5m_tokens > 1024 and first.usage.cache_read_tokens == 0
     assert second.usage.cache_read_tokens == first.usage.cache_write_5m_tokens
@@ -48,11 +37,11 @@ def test_stages_write_then_read_the_prompt_cache(fake_anthropic, sink, run_workf
     assert first.request_id and first.request_id != second.request_id
 
 
-def test_recorded_cost_equals_recomputation_from_raw_usage(fake_anthropic, sink, run_workflow):
+def test_recorded_cost_equals_recomputation_from_raw_usage(fake_anthropic, records, run_workflow):
     result = run_workflow(CachedReview, provider="anthropic")
     answered = [r.response for r in fake_anthropic.requests if r.path == "/v1/messages"]
-    assert len(answered) == len(sink.records) == 2
-    for record, raw in zip(sink.records, answered, strict=True):
+    assert len(answered) == len(records) == 2
+    for record, raw in zip(records, answered, strict=True):
         usage = raw["usage"]
         creation = usage.get("cache_creation") or {}
         recomputed = default_table().cost(
@@ -67,13 +56,13 @@ def test_recorded_cost_equals_recomputation_from_raw_usage(fake_anthropic, sink,
         )
         assert record.cost == pytest.approx(recomputed, abs=1e-9)
         assert record.cost > 0
-    assert result.cost == pytest.approx(sum(r.cost for r in sink.records), abs=1e-12)
+    assert result.cost == pytest.approx(sum(r.cost for r in records), abs=1e-12)
 
 
-def test_provider_failure_fails_the_stage_and_records_zero_cost(fake_anthropic, sink, run_workflow):
+def test_provider_failure_fails_the_stage_and_records_zero_cost(fake_anthropic, records, run_workflow):
     fake_anthropic.fail_always(500)
     result = run_workflow(CachedReview, provider="anthropic")
     assert result.status == "failed" and result.failed_stage == "first"
     assert "500" in result.error
-    [record] = sink.records
+    [record] = records
     assert record.success is False and record.cost == 0.0

@@ -8,6 +8,8 @@
   more plugins.
 - ``run_workflow``: ``run_workflow(cls_or_name, input=None, provider="mock")`` runs a
   workflow to completion and returns its ``WorkflowResult``.
+- ``usage_records``: the list of every ``UsageRecord`` that reached
+  ``empathy_record_usage`` during the test (through ``empathy_pm``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from empathy_core.hookspecs import hookimpl
 
 
 @pytest.fixture
@@ -87,6 +91,25 @@ def empathy_pm(empathy_cache_dir: Path) -> Iterator[Any]:
     if holder._pm is not None:
         holder._pm.close()
     plugins.set_plugin_manager(None)
+
+
+class RecordingSink:
+    """A telemetry sink keeping every usage record it receives, in order."""
+
+    def __init__(self) -> None:
+        self.records: list[Any] = []
+
+    @hookimpl
+    def empathy_record_usage(self, record: Any) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def usage_records(empathy_pm: Any) -> list[Any]:
+    """Every ``UsageRecord`` recorded through ``empathy_pm`` during the test."""
+    sink = RecordingSink()
+    empathy_pm.plugins.append(sink)
+    return sink.records
 
 
 @pytest.fixture
