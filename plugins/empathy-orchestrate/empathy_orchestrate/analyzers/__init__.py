@@ -1,0 +1,1 @@
+"""The analysers behind the built-in agents, each a :class:`~empathy_orchestrate.tools.Tool`."""

@@ -1,0 +1,201 @@
+"""The incremental result cache: one JSON index per analysed repository.
+
+Layout under ``cache_dir()/orchestrate/<repository key>/``::
+
+    index.json    file snapshot + per-file tool results + whole-project tool results
+    history.json  scores of previous health-checks (trend)
+    mypy/         mypy's own incremental cache
+
+Per-file results are stored under the tool's name with the tool's *key* (name, version,
+parser version, relevant configuration) and each file's content hash; a result is used
+only when both match. Whole-project results are stored with a digest of every input.
+Everything read back is validated: an unreadable index is ignored whole, a malformed
+entry is ignored alone, and either is rebuilt by the next run. Writes are atomic (temp
+file + ``os.replace``). Nothing is ever written into the analysed repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from empathy_core.paths import cache_dir
+
+INDEX_VERSION = 1
+HISTORY_LIMIT = 100
+MISSING: Any = object()
+
+
+def orchestrate_dir() -> Path:
+    """``cache_dir()/orchestrate`` (created)."""
+    path = cache_dir() / "orchestrate"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def repository_dir(key: str) -> Path:
+    """The cache directory of one repository (created)."""
+    path = orchestrate_dir() / key
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` so that readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, separators=(",", ":"))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in ``path``, or ``None`` when it is missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+class ResultCache:
+    """Tool results of one repository; ``directory=None`` keeps them in memory only (``--no-cache``)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self.snapshot: dict[str, list[Any]] = {}
+        self.snapshot_taken_ns = 0
+        self._per_file: dict[str, dict[str, Any]] = {}
+        self._project: dict[str, dict[str, Any]] = {}
+        self.dirty = False
+        self.rejected = 0
+        if directory is not None:
+            self._load(directory / "index.json")
+
+    # -- persistence -----------------------------------------------------------------
+
+    def _load(self, path: Path) -> None:
+        data = read_json(path)
+        if data is None:
+            if path.exists():
+                self.rejected += 1
+            return
+        if not isinstance(data, dict) or data.get("version") != INDEX_VERSION:
+            self.rejected += 1
+            return
+        snapshot, taken = data.get("snapshot"), data.get("snapshot_taken_ns")
+        if isinstance(snapshot, dict) and isinstance(taken, int):
+            self.snapshot, self.snapshot_taken_ns = snapshot, taken
+        for store, name in ((self._per_file, "per_file"), (self._project, "project")):
+            section = data.get(name)
+            if isinstance(section, dict):
+                store.update({k: v for k, v in section.items() if isinstance(v, dict)})
+
+    def save(self, snapshot: dict[str, list[Any]], taken_ns: int) -> None:
+        """Persist the index if anything changed (atomically); no-op in memory mode."""
+        if self.directory is None or not (self.dirty or snapshot != self.snapshot):
+            return
+        self.snapshot, self.snapshot_taken_ns = snapshot, taken_ns
+        live = set(snapshot)
+        for entry in self._per_file.values():
+            files = entry.get("files")
+            if isinstance(files, dict):
+                for rel in [rel for rel in files if rel not in live]:
+                    del files[rel]
+        write_json_atomic(
+            self.directory / "index.json",
+            {
+                "version": INDEX_VERSION,
+                "snapshot_taken_ns": taken_ns,
+                "snapshot": snapshot,
+                "per_file": self._per_file,
+                "project": self._project,
+            },
+        )
+        self.dirty = False
+
+    # -- per-file results --------------------------------------------------------------
+
+    def get_file(self, tool: str, key: str, rel: str, digest: str, valid: Callable[[Any], bool]) -> Any:
+        """The cached result of ``tool`` for ``rel`` at ``digest``, or :data:`MISSING`."""
+        entry = self._per_file.get(tool)
+        if entry is None or entry.get("key") != key or not isinstance(entry.get("files"), dict):
+            return MISSING
+        item = entry["files"].get(rel)
+        if not (isinstance(item, list) and len(item) == 2 and item[0] == digest):
+            return MISSING
+        if not valid(item[1]):
+            self.rejected += 1
+            return MISSING
+        return item[1]
+
+    def put_file(self, tool: str, key: str, rel: str, digest: str, result: Any) -> None:
+        """Store ``result`` for ``rel`` at ``digest``; a new ``key`` drops the tool's old results."""
+        entry = self._per_file.get(tool)
+        if entry is None or entry.get("key") != key or not isinstance(entry.get("files"), dict):
+            entry = self._per_file[tool] = {"key": key, "files": {}}
+        entry["files"][rel] = [digest, result]
+        self.dirty = True
+
+    # -- whole-project results ---------------------------------------------------------
+
+    def get_project(self, tool: str, digest: str, valid: Callable[[Any], bool]) -> Any:
+        """The cached result of ``tool`` for inputs ``digest``, or :data:`MISSING`."""
+        entry = self._project.get(tool)
+        if entry is None or entry.get("digest") != digest or "result" not in entry:
+            return MISSING
+        if not valid(entry["result"]):
+            self.rejected += 1
+            return MISSING
+        return entry["result"]
+
+    def put_project(self, tool: str, digest: str, result: Any) -> None:
+        """Store the whole-project ``result`` of ``tool`` for inputs ``digest``."""
+        self._project[tool] = {"digest": digest, "result": result}
+        self.dirty = True
+
+
+class History:
+    """Scores of previous health-checks of one repository (``history.json``)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / "history.json"
+        data = read_json(self.path)
+        self.entries: list[dict[str, Any]] = (
+            [e for e in data if isinstance(e, dict) and isinstance(e.get("mode"), str)]
+            if isinstance(data, list)
+            else []
+        )
+
+    def previous(self, mode: str) -> dict[str, Any] | None:
+        """The last entry recorded for ``mode``."""
+        for entry in reversed(self.entries):
+            if entry.get("mode") == mode:
+                return entry
+        return None
+
+    def append(self, mode: str, score: float | None, scores: dict[str, float]) -> None:
+        """Record one run (keeps the last :data:`HISTORY_LIMIT`)."""
+        self.entries.append({"mode": mode, "at": time.time(), "score": score, "scores": scores})
+        write_json_atomic(self.path, self.entries[-HISTORY_LIMIT:])
+
+
+def clear(key: str | None = None) -> int:
+    """Delete the cache of repository ``key`` (all repositories if ``None``); returns bytes freed."""
+    target = orchestrate_dir() / key if key else orchestrate_dir()
+    if not target.exists():
+        return 0
+    freed = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    shutil.rmtree(target)
+    return freed

@@ -1,0 +1,177 @@
+"""The health-check: choose agents for the repository, run them in parallel, debate, score.
+
+Composition: :class:`~empathy_orchestrate.patterns.Adaptive` picks the mode's agents
+that apply to what the repository contains; a :class:`~empathy_orchestrate.patterns.Debate`
+runs them in parallel (bounded), lets each critique the others' findings and judges:
+the overall score is the mean of the agents that produced one (an agent whose tool did
+not run never counts, least of all as perfect), the top findings are ranked by severity
+and corroboration. Scores are kept per repository so the next run shows the trend.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from empathy_core.errors import EmpathyError
+from empathy_orchestrate.agents.base import AgentTemplate, Verdict, run_agent
+from empathy_orchestrate.cache import History, repository_dir
+from empathy_orchestrate.context import AnalysisContext
+from empathy_orchestrate.layout import scan
+from empathy_orchestrate.patterns import Adaptive, Debate
+from empathy_orchestrate.records import SEVERITY_WEIGHT, AgentReport, HealthReport, RankedFinding, ToolStats
+from empathy_orchestrate.registry import agent_templates, orchestrate_settings, pick_agents
+
+if TYPE_CHECKING:
+    from empathy_core.plugins import EmpathyPluginManager
+    from empathy_orchestrate.settings import OrchestrateSettings
+
+MODES = ("daily", "weekly", "release")
+AGREE_BONUS = 3
+DISPUTE_PENALTY = 5
+
+
+def mean_score(reports: Sequence[AgentReport]) -> float | None:
+    """Mean score of the reports that count (status ``ok``); ``None`` if none does."""
+    scores = [r.score for r in reports if r.counted and r.score is not None]
+    return round(sum(scores) / len(scores), 1) if scores else None
+
+
+def rank_findings(
+    reports: Sequence[AgentReport], verdicts: Sequence[Verdict], limit: int
+) -> list[RankedFinding]:
+    """The ``limit`` most important findings.
+
+    Severity first; a finding is corroborated by every other agent that agreed with it
+    or reported a finding at the same place, and loses rank for each dispute.
+    """
+    places: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for report in reports:
+        for finding in report.findings:
+            places[(finding.file, finding.line)].add(report.agent)
+    agrees: dict[tuple[str, str, int, str], set[str]] = defaultdict(set)
+    disputes: dict[tuple[str, str, int, str], int] = defaultdict(int)
+    for verdict in verdicts:
+        key = (verdict.agent, verdict.file, verdict.line, verdict.rule)
+        if verdict.stance == "agree":
+            agrees[key].add(verdict.critic)
+        else:
+            disputes[key] += 1
+    ranked = []
+    for order, report in enumerate(reports):
+        for finding in report.findings:
+            key = (report.agent, finding.file, finding.line, finding.rule)
+            backers = (places[(finding.file, finding.line)] - {report.agent}) | agrees[key]
+            weight = SEVERITY_WEIGHT[finding.severity] * 10 + AGREE_BONUS * len(backers)
+            weight -= DISPUTE_PENALTY * disputes[key]
+            ranked.append((-weight, order, finding.file, finding.line, report.agent, finding, backers))
+    ranked.sort(key=lambda item: item[:4])
+    return [
+        RankedFinding(agent=agent, finding=finding, corroborated_by=tuple(sorted(backers)))
+        for *_, agent, finding, backers in ranked[:limit]
+    ]
+
+
+def _critic(templates: dict[str, AgentTemplate]) -> Any:
+    async def critic(ctx: AnalysisContext, own: AgentReport, others: list[AgentReport]) -> list[Verdict]:
+        template = templates[own.agent]
+        verdicts: list[Verdict] = []
+        for other in others:
+            if other.status == "ok":
+                verdicts += await template.critique(ctx, own, other)
+        return verdicts
+
+    return critic
+
+
+async def _judge(ctx: AnalysisContext, reports: list[AgentReport], critiques: list[list[Verdict]]) -> Any:
+    verdicts = [v for critique in critiques for v in critique]
+    return reports, rank_findings(reports, verdicts, ctx.settings.top_findings)
+
+
+async def health_check(
+    path: str,
+    *,
+    mode: str = "daily",
+    agents: Sequence[str] = (),
+    use_cache: bool = True,
+    pm: EmpathyPluginManager | None = None,
+    settings: OrchestrateSettings | None = None,
+    record_history: bool = True,
+) -> HealthReport:
+    """Analyse the repository at ``path`` and return its :class:`HealthReport`.
+
+    ``mode`` picks the agents whose ``modes`` include it, unless ``agents`` names them.
+    ``use_cache=False`` ignores and does not write cached results (history is still kept).
+    Raises :class:`RepositoryError` (exit 2) for a missing path or one without Python, and
+    an :class:`EmpathyError` for an unknown mode or agent.
+    """
+    if mode not in MODES:
+        raise EmpathyError(f"unknown mode {mode!r} (choose from: {', '.join(MODES)})", exit_code=2)
+    started = time.perf_counter()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    if pm is None:
+        from empathy_core.plugins import get_plugin_manager
+
+        pm = get_plugin_manager()
+    settings = settings if settings is not None else orchestrate_settings(pm)
+    templates = agent_templates(pm)
+    candidates = (
+        pick_agents(templates, list(agents)) if agents else [t for t in templates.values() if mode in t.modes]
+    )
+    repo = scan(path, exclude=settings.exclude)
+    ctx = AnalysisContext.open(repo, settings, use_cache=use_cache)
+    by_name = {t.name: t for t in candidates}
+    adaptive = Adaptive(
+        candidates={t.name: functools.partial(run_agent, t) for t in candidates},
+        reject=lambda c, name: by_name[name].applies(c.repo),
+        combine=lambda steps: Debate(
+            participants=steps,
+            critic=_critic(templates),
+            judge=_judge,
+            max_concurrency=settings.concurrency(),
+        ),
+    )
+    try:
+        selection = await adaptive.select(ctx)
+        ctx.selected = frozenset(selection.chosen)
+        reports, top = await adaptive.run(selection, ctx)
+    finally:
+        await ctx.close()
+    report = HealthReport(
+        repository=str(repo.root),
+        mode=mode,
+        score=mean_score(reports),
+        agents=reports,
+        top_findings=top,
+        skipped=dict(selection.skipped),
+        tools={
+            name: ToolStats(runs=c.runs, files=c.files, cached_files=c.cached_files)
+            for name, c in sorted(ctx.runner.counters.items())
+        },
+        files=len(repo.files),
+        lines=ctx.lines_of(repo.files),
+        started_at=started_at,
+    )
+    _trend(report, repo.key, record=record_history)
+    report.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    return report
+
+
+def _trend(report: HealthReport, key: str, *, record: bool) -> None:
+    history = History(repository_dir(key))
+    previous = history.previous(report.mode)
+    if previous is not None:
+        score = previous.get("score")
+        report.previous_score = float(score) if isinstance(score, (int, float)) else None
+        scores = previous.get("scores")
+        if isinstance(scores, dict):
+            report.previous_scores = {k: float(v) for k, v in scores.items() if isinstance(v, (int, float))}
+    if record:
+        history.append(
+            report.mode, report.score, {r.agent: r.score for r in report.agents if r.score is not None}
+        )
