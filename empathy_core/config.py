@@ -35,8 +35,11 @@ class TierDefaults:
     """Model id per tier."""
 
     cheap: str = "claude-haiku-4-5"
+    """Model for CHEAP stages (triage, summaries)."""
     capable: str = "claude-sonnet-4-6"
+    """Model for CAPABLE stages (the default tier)."""
     premium: str = "claude-opus-4-6"
+    """Model for PREMIUM stages (synthesis, hard reasoning)."""
 
 
 @attrs.define
@@ -44,11 +47,18 @@ class TelemetryConfig:
     """Where usage records go and what they may contain."""
 
     enabled: bool = True
+    """Send every LLM call's usage record to the telemetry store."""
     store: str = ""
+    """Store URL (``sqlite:///path``, ``postgresql://...``, ``redis://...``, ``jsonl:///path``);
+    empty: ``sqlite:///<cache dir>/empathy.db``."""
     retention_days: int = 30
+    """Days of usage records kept."""
     export_format: str = "csv"
+    """Default format of telemetry exports."""
     store_prompts: bool = False
+    """Keep the prompt text with each record (off: only tokens, cost and timing)."""
     hash_user_ids: bool = True
+    """Store a hash of ``user_id`` instead of the id itself."""
 
     def store_url(self) -> str:
         """The configured store URL, or SQLite under the cache directory."""
@@ -60,10 +70,15 @@ class AdaptiveRoutingConfig:
     """Adaptive routing: when to upgrade a stage's tier from telemetry and feedback."""
 
     enabled: bool = False
+    """Let the router strategy change a stage's tier."""
     strategy: str = "adaptive"
+    """Router strategy, by the name a plugin registered it under."""
     min_samples: int = 10
+    """Calls of a stage needed before its history is trusted."""
     quality_threshold: float = 0.7
+    """Quality score (0..1) below which a stage is upgraded."""
     failure_rate_threshold: float = 0.2
+    """Failure rate (0..1) above which a stage is upgraded."""
 
 
 @attrs.define
@@ -71,7 +86,9 @@ class BatchConfig:
     """Message Batches polling (seconds)."""
 
     poll_interval: float = 300.0
+    """Seconds between two status checks of a submitted batch."""
     timeout: float = 86400.0
+    """Seconds after which waiting for a batch gives up (the API's limit is 24 h)."""
 
 
 @attrs.define
@@ -79,7 +96,9 @@ class RedisConfig:
     """Optional Redis for coordination and short-term memory."""
 
     url: str = "redis://localhost:6379"
+    """Redis URL (``$EMPATHY_REDIS_URL`` wins)."""
     enabled: bool = False
+    """Use Redis for coordination and short-term memory."""
 
 
 @attrs.define
@@ -87,7 +106,9 @@ class PluginsConfig:
     """``plugins:``: which to disable and per-plugin settings (validated by each plugin)."""
 
     disable: list[str] = attrs.Factory(list)
+    """Plugins not to load, by entry-point or distribution name."""
     settings: dict[str, dict[str, Any]] = attrs.Factory(dict)
+    """Settings per plugin, keyed by distribution (or entry-point) name."""
 
 
 @attrs.define
@@ -95,16 +116,27 @@ class EmpathyConfig:
     """The whole configuration. ``source`` is the file it came from (``None``: defaults)."""
 
     provider: str = "anthropic"
+    """LLM provider, by the name a plugin registered it under (``mock`` for offline runs)."""
     api_key: str | None = attrs.field(default=None, repr=False)
+    """Provider API key; leave unset and use ``$ANTHROPIC_API_KEY``. Never printed."""
     log_level: str = "WARNING"
+    """Logging level (``$EMPATHY_LOG_LEVEL`` wins)."""
     tier_defaults: TierDefaults = attrs.Factory(TierDefaults)
+    """Model id per tier."""
     telemetry: TelemetryConfig = attrs.Factory(TelemetryConfig)
+    """Usage records: where they go and what they contain."""
     adaptive_routing: AdaptiveRoutingConfig = attrs.Factory(AdaptiveRoutingConfig)
+    """Tier upgrades from telemetry history."""
     batch: BatchConfig = attrs.Factory(BatchConfig)
+    """Message Batches polling."""
     redis: RedisConfig = attrs.Factory(RedisConfig)
+    """Optional Redis server."""
     pricing: dict[str, ModelPrice] = attrs.Factory(dict)
+    """Price overrides per model id: ``{input: USD per million tokens, output: ...}``."""
     plugins: PluginsConfig = attrs.Factory(PluginsConfig)
+    """Which plugins load and their settings."""
     hooks: dict[str, list[str]] = attrs.Factory(dict)
+    """Call order per hook: listed plugins are called first (outermost for wrappers)."""
     source: Path | None = attrs.field(default=None, eq=False)
     lines: dict[str, int] = attrs.field(factory=dict, eq=False, repr=False)
 
