@@ -107,9 +107,9 @@ class AnalysisContext:
         return self.shared(f"project:{tool.name}", lambda: self._project(tool))
 
     async def _per_file(self, tool: PerFileTool) -> dict[str, Any]:
+        counter = self.runner.counter(tool.name)
         tool.check(self)
         key = tool.key(self)
-        counter = self.runner.counter(tool.name)
         results: dict[str, Any] = {}
         missing: list[SourceFile] = []
         for file in tool.select(self.repo):
@@ -134,13 +134,13 @@ class AnalysisContext:
         return results
 
     async def _project(self, tool: ProjectTool) -> Any:
+        counter = self.runner.counter(tool.name)
         tool.check(self)
         key = tool.key(self)
         inputs = tool.inputs(self.repo)
         configs = self.repo.configs_named(tool.config_files)
         rels = [f.rel for f in inputs] + [c.rel for c in configs]
         digest = fingerprint.combine([key, *(f"{rel}={self.hashes[rel]}" for rel in rels)])
-        counter = self.runner.counter(tool.name)
 
         def valid(entry: Any) -> bool:
             if not isinstance(entry, dict):

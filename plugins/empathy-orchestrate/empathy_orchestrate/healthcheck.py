@@ -47,12 +47,14 @@ def rank_findings(
     """The ``limit`` most important findings.
 
     Severity first; a finding is corroborated by every other agent that agreed with it
-    or reported a finding at the same place, and loses rank for each dispute.
+    or reported a medium or high finding at the same place, and loses rank for each
+    dispute.
     """
     places: dict[tuple[str, int], set[str]] = defaultdict(set)
     for report in reports:
         for finding in report.findings:
-            places[(finding.file, finding.line)].add(report.agent)
+            if finding.severity != "low":
+                places[(finding.file, finding.line)].add(report.agent)
     agrees: dict[tuple[str, str, int, str], set[str]] = defaultdict(set)
     disputes: dict[tuple[str, str, int, str], int] = defaultdict(int)
     for verdict in verdicts:

@@ -90,22 +90,24 @@ def health_renderable(report: HealthReport, titles: dict[str, str] | None = None
         )
         top.add_column("Severity", no_wrap=True)
         top.add_column("Area", no_wrap=True)
-        top.add_column("Location", no_wrap=True, style="cyan")
         top.add_column("Finding", ratio=1)
         for ranked in report.top_findings:
             f = ranked.finding
-            also = (
-                f"  [dim](also: {', '.join(ranked.corroborated_by)})[/dim]" if ranked.corroborated_by else ""
-            )
+            finding = Text.assemble((f.location(), "cyan"), "  ", (f.rule, "bold"), "\n", f.message)
+            if ranked.corroborated_by:
+                finding.append(f"  (also flagged by: {', '.join(ranked.corroborated_by)})", style="dim")
             top.add_row(
                 Text(f.severity, style=SEVERITY_STYLE[f.severity]),
                 titles.get(ranked.agent, ranked.agent),
-                f.location(),
-                f"[bold]{f.rule}[/bold] {_escape(f.message)}{also}",
+                finding,
             )
         parts.append(top)
     runs = [
-        f"{name} {s.runs}x on {s.files} files" if s.runs else f"{name} cached"
+        f"{name} {s.runs}x on {s.files} files"
+        if s.runs
+        else f"{name} cached"
+        if s.cached_files
+        else f"{name} not run"
         for name, s in report.tools.items()
     ]
     parts.append(

@@ -16,6 +16,7 @@ import contextlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 import signal
 import sys
 import time
@@ -245,10 +246,15 @@ class ToolRunner:
             stderr=err.decode("utf-8", "replace"),
             duration_ms=(time.perf_counter() - started) * 1000,
         )
-        top = tool.module.split(".")[0]
-        if done.returncode != 0 and "No module named" in done.stderr and top in done.stderr:
+        if done.returncode != 0 and _missing_module(tool.module, done.stderr):
             raise ToolUnavailable(f"{tool.name} is not installed: install {tool.dist}")
         return done
+
+
+def _missing_module(module: str, stderr: str) -> bool:
+    """Whether Python said it cannot find ``module`` (or its top-level package) to run."""
+    top = re.escape(module.split(".")[0])
+    return re.search(rf"No module named '?{top}(?:'|$|\s)", stderr, re.MULTILINE) is not None
 
 
 def _kill(proc: asyncio.subprocess.Process) -> None:

@@ -82,16 +82,29 @@ class CoverageAgent(AgentTemplate):
         )
 
     async def critique(self, ctx: AnalysisContext, own: AgentReport, other: AgentReport) -> list[Verdict]:
-        """Agree with findings on lines no test executes: nothing would catch a regression there."""
+        """Agree with findings on code no test executes: nothing would catch a regression there.
+
+        That is a line coverage reports missing, or the first line of a function (or a
+        whole file) that no test enters.
+        """
         if own.status != "ok":
             return []
         try:
             result = await ctx.project(PYTEST_COVERAGE)
         except (ToolUnavailable, ToolFailed):
             return []
-        missing = {rel: set(v[2]) for rel, v in result["files"].items()}
+        untested: dict[str, set[int]] = {}
+        never_run: set[str] = set()
+        for rel, (statements, covered, missing, functions) in result["files"].items():
+            if statements and not covered:
+                never_run.add(rel)
+            untested[rel] = set(missing) | {
+                line
+                for _name, line, fn_statements, fn_covered in functions
+                if fn_statements and not fn_covered
+            }
         return [
-            Verdict(self.name, other.agent, f.file, f.line, f.rule, "agree", "no test executes this line")
+            Verdict(self.name, other.agent, f.file, f.line, f.rule, "agree", "no test executes this code")
             for f in other.findings
-            if f.line in missing.get(f.file, ())
+            if f.file in never_run or f.line in untested.get(f.file, ())
         ]
