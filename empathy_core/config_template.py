@@ -62,7 +62,7 @@ def field_docs(cls: type) -> dict[str, str]:
     return {name: " ".join(text.split()) for name, text in docs.items() if text.strip()}
 
 
-def _flow(value: Any) -> str:
+def inline_yaml(value: Any) -> str:
     """``value`` as one line of YAML."""
     return yaml.safe_dump(value, default_flow_style=True, width=10**6).removesuffix("\n...\n").strip()
 
@@ -89,7 +89,7 @@ def _render(obj: Any, depth: int, skip: frozenset[str] = frozenset()) -> list[st
             lines.append(f"{pad}{field.name}:")
             lines += _render(value, depth + 1)
         else:
-            lines.append(f"{pad}{field.name}: {_flow(to_dict(value))}")
+            lines.append(f"{pad}{field.name}: {inline_yaml(to_dict(value))}")
     return lines
 
 

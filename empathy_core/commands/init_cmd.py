@@ -20,7 +20,7 @@ from empathy_core.cli import options
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.pass_context
 def init(ctx: click.Context, path: Path, force: bool) -> None:
-    """Write a commented empathy.config.yml with every key's default.
+    """Write empathy.config.yml with every key commented.
 
     The file lists the core's keys and the settings of each installed plugin, each with
     its description. An existing file is never overwritten without --force; the file it
