@@ -1,0 +1,143 @@
+"""The incremental cache: what reruns after no change, one edit, a touch, corruption, --no-cache."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from empathy_core.serialize import to_dict
+from empathy_orchestrate.cache import orchestrate_dir
+from empathy_orchestrate.layout import repository_key
+
+AGENTS = ["security", "quality", "types", "docs", "architecture", "coverage"]
+PER_FILE = ("ast", "bandit", "ruff")
+
+
+def runs(report: Any) -> dict[str, tuple[int, int]]:
+    """Tool -> (processes started, files given to them)."""
+    return {name: (s.runs, s.files) for name, s in report.tools.items()}
+
+
+def results(report: Any) -> list[Any]:
+    """The agents' outcomes without timings and cache flags."""
+    return [(a.agent, a.status, a.score, to_dict(a.findings)) for a in report.agents]
+
+
+def index_path(repo: Path) -> Path:
+    return orchestrate_dir() / repository_key(repo) / "index.json"
+
+
+def test_second_run_on_an_unchanged_tree_reruns_nothing(make_repo: Any, repos: Any, run_check: Any) -> None:
+    repo = make_repo(repos["known"])
+    first = run_check(repo, agents=AGENTS)
+    assert runs(first)["bandit"] == (1, 6) and runs(first)["mypy"] == (1, 5)
+    assert runs(first)["coverage"][0] == 2  # coverage run + coverage json
+    second = run_check(repo, agents=AGENTS)
+    assert {name: count for name, (count, _files) in runs(second).items()} == dict.fromkeys(runs(first), 0)
+    assert all(a.from_cache for a in second.agents)
+    assert results(second) == results(first)
+    assert second.previous_score == first.score
+
+
+def test_editing_one_file_reruns_only_that_files_per_file_work(
+    make_repo: Any, repos: Any, run_check: Any
+) -> None:
+    repo = make_repo(repos["known"])
+    first = run_check(repo, agents=AGENTS)
+    shell = repo / "pkg" / "shell.py"
+    shell.write_text(
+        shell.read_text().replace("subprocess.call(command, shell=True)", "subprocess.call([command])")
+    )
+    second = run_check(repo, agents=AGENTS)
+    counts = runs(second)
+    for tool in PER_FILE:
+        assert counts[tool] == (1, 1), tool
+    assert counts["mypy"] == (1, 5)  # whole-project tools rerun on any change
+    assert counts["coverage"][0] == 2
+    assert second.tools["bandit"].cached_files == 5
+    security_rules = {f.rule.split()[0] for f in second.agent("security").findings}
+    assert "B602" not in security_rules and "B603" in security_rules
+    assert "B602" in {f.rule.split()[0] for f in first.agent("security").findings}
+    unchanged = {f.file for f in second.agent("docs").findings} | {
+        f.file for f in first.agent("docs").findings
+    }
+    assert unchanged == {"pkg/shell.py"}
+
+
+def test_touching_a_file_rehashes_it_but_reruns_nothing(make_repo: Any, repos: Any, run_check: Any) -> None:
+    repo = make_repo(repos["known"])
+    run_check(repo, agents=["security", "types"])
+    target = repo / "pkg" / "dup.py"
+    os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 5_000_000_000))
+    again = run_check(repo, agents=["security", "types"])
+    assert runs(again) == {"bandit": (0, 0), "mypy": (0, 0)}
+
+
+def test_a_corrupt_index_is_ignored_and_rebuilt(make_repo: Any, repos: Any, run_check: Any) -> None:
+    repo = make_repo(repos["known"])
+    first = run_check(repo, agents=["security", "docs"])
+    index_path(repo).write_bytes(b'{"version": 1, "snapshot": {"pkg/shell.py": [1, 2')
+    second = run_check(repo, agents=["security", "docs"])
+    assert runs(second) == {"bandit": (1, 6), "ast": (1, 6)}
+    assert results(second) == results(first)
+    rebuilt = json.loads(index_path(repo).read_text())
+    assert set(rebuilt["per_file"]) == {"bandit", "ast"}
+    third = run_check(repo, agents=["security", "docs"])
+    assert runs(third) == {"bandit": (0, 0), "ast": (0, 0)}
+
+
+def test_a_malformed_entry_is_not_trusted(make_repo: Any, repos: Any, run_check: Any) -> None:
+    repo = make_repo(repos["known"])
+    first = run_check(repo, agents=["security"])
+    data = json.loads(index_path(repo).read_text())
+    entry = data["per_file"]["bandit"]["files"]["pkg/shell.py"]
+    entry[1] = [["not a line", "catastrophic", 3, None]]
+    index_path(repo).write_text(json.dumps(data))
+    second = run_check(repo, agents=["security"])
+    assert runs(second) == {"bandit": (1, 1)}
+    assert results(second) == results(first)
+
+
+def test_a_forged_result_for_other_content_is_not_used(make_repo: Any, repos: Any, run_check: Any) -> None:
+    repo = make_repo(repos["known"])
+    run_check(repo, agents=["security"])
+    data = json.loads(index_path(repo).read_text())
+    data["per_file"]["bandit"]["files"]["pkg/shell.py"][0] = "0" * 32  # hash of other content
+    index_path(repo).write_text(json.dumps(data))
+    again = run_check(repo, agents=["security"])
+    assert runs(again) == {"bandit": (1, 1)}
+    assert any(f.rule.startswith("B602") for f in again.agent("security").findings)
+
+
+def test_changing_the_tools_configuration_reruns_every_file(
+    make_repo: Any, repos: Any, run_check: Any
+) -> None:
+    repo = make_repo(repos["known"])
+    run_check(repo, agents=["quality", "security"])
+    (repo / "pyproject.toml").write_text('[tool.ruff.lint]\nselect = ["F", "E", "B"]\n')
+    again = run_check(repo, agents=["quality", "security"])
+    assert runs(again) == {"ruff": (1, 6), "bandit": (1, 6)}  # both read pyproject.toml
+
+
+def test_no_cache_reruns_everything_and_stores_nothing(make_repo: Any, repos: Any, run_check: Any) -> None:
+    repo = make_repo(repos["known"])
+    run_check(repo, agents=["security"], use_cache=False)
+    assert not index_path(repo).exists()
+    run_check(repo, agents=["security"])
+    stored = index_path(repo).read_bytes()
+    again = run_check(repo, agents=["security"], use_cache=False)
+    assert runs(again) == {"bandit": (1, 6)}
+    assert index_path(repo).read_bytes() == stored
+
+
+def test_cache_lives_outside_the_repository(
+    make_repo: Any, repos: Any, run_check: Any, isolated: Path
+) -> None:
+    repo = make_repo(repos["known"])
+    run_check(repo, agents=["types", "coverage"])
+    assert index_path(repo).is_relative_to(isolated)
+    assert (isolated / "orchestrate" / repository_key(repo) / "mypy").is_dir()
+    hidden = [p.name for p in repo.rglob("*") if p.name.startswith(".") or p.name == "__pycache__"]
+    assert hidden == []
