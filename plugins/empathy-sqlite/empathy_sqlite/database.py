@@ -1,0 +1,165 @@
+"""Open an SQLite database safely and bring one component's schema up to date.
+
+Shared by every SQLite store (telemetry now; memory and coordination can follow): each
+store is a *component* with its own row in the ``empathy_schema`` table and its own list
+of forward migrations. A file that is not SQLite, or an SQLite database holding tables but
+no ``empathy_schema`` table, is foreign: we refuse it and never write to it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from empathy_core.errors import StorageError
+from empathy_core.paths import cache_dir
+
+PREFIX = "sqlite:///"
+MEMORY = ":memory:"
+SCHEMA_TABLE = "empathy_schema"
+BUSY_TIMEOUT_MS = 60_000
+_MAGIC = b"SQLite format 3\x00"
+
+Migration = Sequence[str]
+"""The SQL statements that move a component's schema from version ``n`` to ``n + 1``."""
+
+
+def database_path(url: str) -> str:
+    """The file an ``sqlite:///`` URL names.
+
+    ``sqlite:////abs/path.db`` is absolute; ``sqlite:///~/x.db`` expands ``~``;
+    ``sqlite:///name.db`` is relative to the cache directory, never to the current
+    directory; ``sqlite:///:memory:`` is a private in-memory database.
+    """
+    if not url.startswith(PREFIX) or len(url) == len(PREFIX):
+        raise StorageError(
+            f"invalid SQLite URL {url!r}: expected sqlite:///relative/to/cache.db or "
+            f"sqlite:////absolute/path.db"
+        )
+    raw = url[len(PREFIX) :]
+    if raw == MEMORY:
+        return MEMORY
+    path = Path(os.path.expanduser(raw))
+    if not path.is_absolute():
+        path = cache_dir() / path
+    return str(path)
+
+
+def _check_file(url: str, path: str) -> None:
+    """Refuse anything at ``path`` that is not an SQLite database (before opening it)."""
+    if path == MEMORY:
+        return
+    file = Path(path)
+    if file.is_dir():
+        raise StorageError(f"telemetry store {url}: {path} is a directory, not a database file")
+    if not file.exists():
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"store {url}: cannot create directory {file.parent}: {exc}") from None
+        return
+    try:
+        with file.open("rb") as handle:
+            header = handle.read(len(_MAGIC))
+    except OSError as exc:
+        raise StorageError(f"store {url}: cannot read {path}: {exc}") from None
+    if header and header != _MAGIC:
+        raise StorageError(
+            f"store {url}: {path} is not an SQLite database; refusing to use or overwrite it "
+            f"(point the store URL at another file)"
+        )
+
+
+def connect(url: str, component: str, migrations: Sequence[Migration]) -> sqlite3.Connection:
+    """Open ``url``, check it is ours (or empty), switch to WAL and migrate ``component``.
+
+    The connection is in autocommit mode (``isolation_level=None``): callers issue
+    ``BEGIN IMMEDIATE`` themselves. Raises :class:`StorageError` naming the URL for a
+    foreign, corrupt, unreadable or newer-versioned database.
+    """
+    path = database_path(url)
+    _check_file(url, path)
+    try:
+        conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise StorageError(f"store {url}: cannot open {path}: {exc}") from None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _refuse_foreign(conn, url, path)
+        if path != MEMORY and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _migrate(conn, url, path, component, migrations)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StorageError(f"store {url}: {path} is unusable ({exc}); nothing was changed") from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows if not name.startswith("sqlite_")}
+
+
+def _refuse_foreign(conn: sqlite3.Connection, url: str, path: str) -> None:
+    tables = _tables(conn)
+    if tables and SCHEMA_TABLE not in tables:
+        shown = ", ".join(sorted(tables)[:5])
+        raise StorageError(
+            f"store {url}: {path} is an SQLite database of another application (tables: "
+            f"{shown}) without an {SCHEMA_TABLE} table; refusing to use or overwrite it"
+        )
+
+
+def schema_version(conn: sqlite3.Connection, component: str) -> int:
+    """The version of ``component`` recorded in the database (0: not created)."""
+    if SCHEMA_TABLE not in _tables(conn):
+        return 0
+    row = conn.execute(
+        f"SELECT version FROM {SCHEMA_TABLE} WHERE component = ?", (component,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _migrate(
+    conn: sqlite3.Connection, url: str, path: str, component: str, migrations: Sequence[Migration]
+) -> None:
+    """Apply the missing migrations in one ``BEGIN IMMEDIATE`` transaction.
+
+    Concurrent openers serialise on the write lock; the second sees the work done.
+    """
+    target = len(migrations)
+    if schema_version(conn, component) == target:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _refuse_foreign(conn, url, path)
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
+            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        current = schema_version(conn, component)
+        if current > target:
+            raise StorageError(
+                f"store {url}: its {component} schema is version {current}, newer than this "
+                f"version of Empathy understands ({target}); upgrade the storage plugin"
+            )
+        for statements in migrations[current:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(
+            f"INSERT INTO {SCHEMA_TABLE} (component, version) VALUES (?, ?) "
+            "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            (component, target),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
