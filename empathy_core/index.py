@@ -70,7 +70,9 @@ def load(config_path: str | None, no_plugins: bool) -> dict[str, Any] | None:
     """The index if it is still valid, else ``None`` (also for a corrupt file)."""
     try:
         with open(index_path(), "rb") as fh:
-            data = marshal.load(fh)
+            # Our own cache file in the user's cache directory, written by save() below;
+            # a corrupt file raises and is rebuilt.
+            data = marshal.load(fh)  # nosec B302
     except (OSError, ValueError, EOFError, TypeError):
         return None
     if not isinstance(data, dict) or data.get("fingerprint") != fingerprint(config_path, no_plugins):
