@@ -260,6 +260,8 @@ def _first_error(exc: BaseException, path: str = "$") -> tuple[str, BaseExceptio
             return _first_error(others[0], path)
     if isinstance(exc, ExceptionGroup):
         return _first_error(exc.exceptions[0], path)
+    if len(exc.args) > 1 and isinstance(exc.args[1], attrs.Attribute):  # an attrs validator's error
+        return f"{path}.{exc.args[1].name}", ValueError(exc.args[0])
     return path, exc
 
 
