@@ -122,9 +122,7 @@ def schema_version(conn: sqlite3.Connection, component: str) -> int:
     """The version of ``component`` recorded in the database (0: not created)."""
     if SCHEMA_TABLE not in _tables(conn):
         return 0
-    row = conn.execute(
-        f"SELECT version FROM {SCHEMA_TABLE} WHERE component = ?", (component,)
-    ).fetchone()
+    row = conn.execute(f"SELECT version FROM {SCHEMA_TABLE} WHERE component = ?", (component,)).fetchone()
     return int(row[0]) if row else 0
 
 

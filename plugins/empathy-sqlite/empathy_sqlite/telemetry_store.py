@@ -122,7 +122,8 @@ MIGRATIONS = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _INSERT = (
-    f"INSERT OR IGNORE INTO usage ({_COLUMNS}) VALUES ({', '.join('?' for _ in RECORD_COLUMNS)})"
+    f"INSERT INTO usage ({_COLUMNS}) VALUES ({', '.join('?' for _ in RECORD_COLUMNS)}) "
+    "ON CONFLICT (record_id) DO NOTHING"
 )
 _STATS_ALL = f"SELECT {_KEYS}, {_ROLLUP_SUMS} FROM usage_daily GROUP BY {_KEYS}"
 _STATS_SINCE = f"""
@@ -214,10 +215,7 @@ class SQLiteTelemetryStore:
         long export never blocks writers of the same process.
         """
         since_us, _ = since_bounds(since)
-        sql = (
-            f"SELECT id, {_COLUMNS} FROM usage WHERE (ts_us, id) > (?, ?) "
-            f"ORDER BY ts_us, id LIMIT {_PAGE}"
-        )
+        sql = f"SELECT id, {_COLUMNS} FROM usage WHERE (ts_us, id) > (?, ?) ORDER BY ts_us, id LIMIT {_PAGE}"
         last = (-(2**62), -1) if since_us is None else (since_us - 1, 2**62)
         while True:
             page = self._run(lambda conn, key=last: conn.execute(sql, key).fetchall())

@@ -1,0 +1,559 @@
+"""Usage telemetry: the built-in store sink, privacy rules and :class:`UsageTracker`.
+
+Every LLM call's :class:`~empathy_core.records.UsageRecord` goes through the hook
+``empathy_record_usage``; every sink sees it. :class:`TelemetrySink` is the core's own
+sink (built-in plugin ``telemetry``): it writes to the ONE configured store,
+``telemetry.store`` (default ``sqlite:///<cache_dir>/empathy.db``), opened through the
+storage plugin owning the URL's scheme. :class:`UsageTracker` answers questions from that
+store; aggregation runs in the store (SQL), never as a Python loop over all rows.
+
+Privacy (:func:`protect`): ``user_id`` is replaced by ``sha256:<hex>`` of a
+per-installation salt plus the id (unless ``telemetry.hash_user_ids: false``), and the
+prompt text is dropped unless ``telemetry.store_prompts: true``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from empathy_core.errors import EmpathyError, PricingError, StorageError
+from empathy_core.hookspecs import hookimpl
+from empathy_core.paths import cache_dir
+from empathy_core.records import ModelTier, Usage, UsageRecord, utcnow
+from empathy_core.stores import NANO, TelemetryStore, UsageGroup
+
+if TYPE_CHECKING:
+    from empathy_core.config import EmpathyConfig
+    from empathy_core.plugins import EmpathyPluginManager
+    from empathy_core.pricing import PriceTable
+
+log = logging.getLogger("empathy.telemetry")
+
+HASH_PREFIX = "sha256:"
+SALT_FILE = "telemetry-salt"
+ENTRY_FIELDS = (
+    "timestamp",
+    "workflow",
+    "stage",
+    "tier",
+    "provider",
+    "model",
+    "cost",
+    "input_tokens",
+    "output_tokens",
+    "cache_write_tokens",
+    "cache_read_tokens",
+    "cache_hit",
+    "duration_ms",
+    "success",
+    "error",
+    "batch",
+    "run_id",
+    "request_id",
+    "user_id",
+    "record_id",
+    "prompt",
+)
+"""Keys of :meth:`UsageTracker.get_recent_entries` entries and columns of the exports."""
+
+_TOKEN_KEYS = {
+    "input": "input_tokens",
+    "output": "output_tokens",
+    "cache_read": "cache_read_tokens",
+    "cache_write": "cache_write_5m_tokens",
+    "cache_creation": "cache_write_5m_tokens",
+    "cache_write_5m": "cache_write_5m_tokens",
+    "cache_write_1h": "cache_write_1h_tokens",
+}
+
+
+# -- privacy ---------------------------------------------------------------------------
+
+
+def installation_salt(directory: Path | None = None) -> bytes:
+    """The per-installation salt in ``<cache_dir>/telemetry-salt``, created on first use.
+
+    Created atomically (written to a temporary file, then hard-linked into place) with
+    mode 0600, so concurrent first users agree on one salt.
+    """
+    path = (directory or cache_dir()) / SALT_FILE
+    if not path.exists():
+        tmp = path.with_name(f".{SALT_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_bytes().strip()
+
+
+def hash_user_id(user_id: str, salt: bytes) -> str:
+    """``sha256:<hex>`` of ``salt`` and ``user_id``; already-hashed ids are returned as is."""
+    if user_id.startswith(HASH_PREFIX):
+        return user_id
+    return HASH_PREFIX + hashlib.sha256(salt + b"\0" + user_id.encode("utf-8")).hexdigest()
+
+
+def protect(record: UsageRecord, config: EmpathyConfig) -> UsageRecord:
+    """``record`` as it may be stored: user id hashed, prompt dropped, per ``config.telemetry``.
+
+    Idempotent, so every sink can apply it whoever built the record.
+    """
+    telemetry = config.telemetry
+    changes: dict[str, Any] = {}
+    if record.prompt is not None and not telemetry.store_prompts:
+        changes["prompt"] = None
+    if record.user_id and telemetry.hash_user_ids and not record.user_id.startswith(HASH_PREFIX):
+        changes["user_id"] = hash_user_id(record.user_id, installation_salt())
+    return attrs.evolve(record, **changes) if changes else record
+
+
+# -- the core sink ---------------------------------------------------------------------
+
+
+def open_store(pm: EmpathyPluginManager) -> TelemetryStore:
+    """Open the configured telemetry store through the plugin owning its URL scheme."""
+    return pm.open_backend("telemetry", pm.config.telemetry.store_url())
+
+
+class TelemetrySink:
+    """Built-in plugin ``telemetry``: writes every usage record to the configured store.
+
+    The store opens on the first record; a store that cannot be opened or written is
+    logged (once per distinct error) and never breaks the LLM call that was recorded.
+    The plugin manager is taken from ``empathy_add_hookspecs``, which pluggy calls right
+    after registration.
+    """
+
+    def __init__(self) -> None:
+        self._pm: EmpathyPluginManager | None = None
+        self._store: TelemetryStore | None = None
+        self._lock = threading.Lock()
+        self._logged: set[str] = set()
+
+    @hookimpl
+    def empathy_add_hookspecs(self, pluginmanager: EmpathyPluginManager) -> None:
+        self._pm = pluginmanager
+
+    def store(self) -> TelemetryStore:
+        """The open store; raises :class:`StorageError` when it cannot be opened."""
+        with self._lock:
+            if self._store is None:
+                if self._pm is None:
+                    raise StorageError("the telemetry sink is not registered with a plugin manager")
+                self._store = open_store(self._pm)
+            return self._store
+
+    @hookimpl
+    def empathy_record_usage(self, record: UsageRecord) -> None:
+        if self._pm is None or not self._pm.config.telemetry.enabled:
+            return
+        try:
+            self.store().write(protect(record, self._pm.config))
+        except Exception as exc:
+            message = str(exc)
+            if message not in self._logged:
+                self._logged.add(message)
+                log.warning("telemetry: usage record not stored: %s", message)
+
+    @hookimpl
+    def empathy_unconfigure(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the store; the next record reopens it."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+
+# -- the tracker -----------------------------------------------------------------------
+
+
+@attrs.define
+class _Sums:
+    calls: int = 0
+    failures: int = 0
+    cache_hits: int = 0
+    cost_nano: int = 0
+    duration_ms: float = 0.0
+    usage: Usage = attrs.Factory(Usage)
+
+    def add(self, group: UsageGroup) -> None:
+        self.calls += group.calls
+        self.failures += 0 if group.success else group.calls
+        self.cache_hits += group.cache_hits
+        self.cost_nano += group.cost_nano
+        self.duration_ms += group.duration_ms
+        self.usage = self.usage + group.usage
+
+    @property
+    def cost(self) -> float:
+        return self.cost_nano / NANO
+
+    def tokens(self) -> dict[str, int]:
+        u = self.usage
+        return {
+            "input": u.input_tokens,
+            "output": u.output_tokens,
+            "cache_write": u.cache_creation_tokens,
+            "cache_read": u.cache_read_tokens,
+            "total": u.total_tokens,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "failed_calls": self.failures,
+            "cost": self.cost,
+            "avg_cost_per_call": _ratio(self.cost, self.calls),
+            "cache_hits": self.cache_hits,
+            "cache_hit_rate": 100 * _ratio(self.cache_hits, self.calls),
+            "tokens": self.tokens(),
+        }
+
+
+def _ratio(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
+def cache_savings(group: UsageGroup, table: PriceTable) -> float:
+    """USD the prompt cache saved on ``group``: its cost with every cache token billed as
+    plain input, minus its actual cost.
+
+    = price_in x (reads x (1 - read multiplier) - 5-minute writes x (5m multiplier - 1)
+    - 1-hour writes x (1h multiplier - 1)) / 1e6, halved for batches. Negative when
+    cache writes were never read back. Raises :class:`PricingError` for unpriced models.
+    """
+    price_in = table.price_for(group.model).input
+    m = table.multipliers
+    tokens = (
+        group.cache_read_tokens * (1 - m.cache_read)
+        - group.cache_write_5m_tokens * (m.cache_write_5m - 1)
+        - group.cache_write_1h_tokens * (m.cache_write_1h - 1)
+    )
+    saved = tokens * price_in / 1_000_000
+    return saved * m.batch if group.batch else saved
+
+
+def entry(record: UsageRecord) -> dict[str, Any]:
+    """A record as a flat, JSON-ready dict with the :data:`ENTRY_FIELDS` keys."""
+    u = record.usage
+    return {
+        "timestamp": record.timestamp.isoformat(),
+        "workflow": record.workflow,
+        "stage": record.stage,
+        "tier": record.tier,
+        "provider": record.provider,
+        "model": record.model,
+        "cost": record.cost,
+        "input_tokens": u.input_tokens,
+        "output_tokens": u.output_tokens,
+        "cache_write_tokens": u.cache_creation_tokens,
+        "cache_read_tokens": u.cache_read_tokens,
+        "cache_hit": record.cache_hit,
+        "duration_ms": record.duration_ms,
+        "success": record.success,
+        "error": record.error,
+        "batch": record.batch,
+        "run_id": record.run_id,
+        "request_id": record.request_id,
+        "user_id": record.user_id,
+        "record_id": record.record_id,
+        "prompt": record.prompt,
+    }
+
+
+def _since(days: float | None) -> datetime | None:
+    if days is None:
+        return None
+    if days <= 0:
+        raise ValueError(f"days must be positive, got {days!r}")
+    return utcnow() - timedelta(days=days)
+
+
+def _usage_from(tokens: Mapping[str, int] | None) -> Usage:
+    values: dict[str, int] = {}
+    for key, count in (tokens or {}).items():
+        if key not in _TOKEN_KEYS:
+            raise ValueError(f"unknown token kind {key!r} (expected: {', '.join(_TOKEN_KEYS)})")
+        if not isinstance(count, int) or count < 0:
+            raise ValueError(f"tokens[{key!r}] must be a non-negative integer, got {count!r}")
+        field = _TOKEN_KEYS[key]
+        values[field] = values.get(field, 0) + count
+    return Usage(**values)
+
+
+class UsageTracker:
+    """Record LLM calls and answer usage questions from the configured telemetry store.
+
+    ``UsageTracker.get_instance()`` is bound to the process-wide plugin manager; build
+    ``UsageTracker(pm)`` for a specific one. Figures come only from stored records: an
+    empty store reports zeros, never estimated savings.
+    """
+
+    _instance: ClassVar[UsageTracker | None] = None
+    _instance_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, pm: EmpathyPluginManager | None = None, *, store: TelemetryStore | None = None):
+        if pm is None:
+            from empathy_core.plugins import get_plugin_manager
+
+            pm = get_plugin_manager()
+        self._pm = pm
+        self._store = store
+
+    @classmethod
+    def get_instance(cls) -> UsageTracker:
+        """The tracker of the process-wide plugin manager (rebuilt if that manager changes)."""
+        from empathy_core.plugins import get_plugin_manager
+
+        pm = get_plugin_manager()
+        with cls._instance_lock:
+            if cls._instance is None or cls._instance._pm is not pm:
+                cls._instance = cls(pm)
+            return cls._instance
+
+    @property
+    def config(self) -> EmpathyConfig:
+        return self._pm.config
+
+    @property
+    def store(self) -> TelemetryStore:
+        """The configured store (shared with the built-in sink when it is registered)."""
+        if self._store is None:
+            sink = self._pm.get_plugin("telemetry")
+            self._store = sink.store() if isinstance(sink, TelemetrySink) else open_store(self._pm)
+        return self._store
+
+    # -- writing ---------------------------------------------------------------------
+
+    def track_llm_call(
+        self,
+        workflow: str,
+        stage: str,
+        tier: ModelTier | str,
+        model: str,
+        provider: str = "anthropic",
+        cost: float | None = None,
+        tokens: Mapping[str, int] | None = None,
+        cache_hit: bool | None = None,
+        cache_type: str | None = None,
+        duration_ms: float = 0.0,
+        success: bool = True,
+        *,
+        usage: Usage | None = None,
+        error: str | None = None,
+        batch: bool = False,
+        request_id: str | None = None,
+        run_id: str | None = None,
+        user_id: str | None = None,
+        prompt: str | None = None,
+    ) -> UsageRecord:
+        """Record one LLM call made outside a workflow; returns the record sent to sinks.
+
+        ``tokens`` maps ``input``, ``output``, ``cache_read``, ``cache_write`` (5-minute;
+        alias ``cache_creation``) and ``cache_write_1h`` to counts (or pass ``usage``).
+        ``cost=None`` computes the exact cost from the tokens and the configured prices
+        (a failed call costs 0); an explicit ``cost`` is stored as given. A cache hit is
+        counted from ``cache_read`` tokens: ``cache_hit``/``cache_type`` are accepted for
+        compatibility, and ``cache_hit=True`` without cache-read tokens is logged and not
+        counted, because nothing was read from the cache.
+        """
+        usage = usage if usage is not None else _usage_from(tokens)
+        if cache_hit and not usage.cache_read_tokens:
+            log.warning(
+                "telemetry: cache_hit=True for %s/%s without cache_read tokens; not counted as a hit",
+                workflow,
+                stage,
+            )
+        if cost is None:
+            cost = self.config.price_table().cost(model, usage, batch=batch) if success else 0.0
+        record = UsageRecord(
+            workflow=workflow,
+            stage=stage,
+            tier=ModelTier.parse(tier).value,
+            provider=provider,
+            model=model,
+            usage=usage,
+            cost=float(cost),
+            duration_ms=float(duration_ms),
+            success=success,
+            error=error,
+            batch=batch,
+            request_id=request_id,
+            run_id=run_id,
+            user_id=user_id,
+            prompt=prompt,
+        )
+        record = protect(record, self.config)
+        self._pm.hook.empathy_record_usage(record=record)
+        return record
+
+    # -- reading ---------------------------------------------------------------------
+
+    def get_stats(self, days: float | None = 30) -> dict[str, Any]:
+        """Aggregate usage over the last ``days`` (``None``: all time).
+
+        ``cache_hit_rate`` and ``success_rate`` are percentages of all calls.
+        ``baseline_cost`` is what the successful calls' recorded tokens would have cost on
+        the PREMIUM tier's model (same batch and cache treatment); ``savings`` is
+        ``baseline_cost - total_cost``. ``cache_savings`` is defined by
+        :func:`cache_savings`. Models without a price are listed in ``unpriced_models``
+        and contribute no cache savings.
+        """
+        groups = self.store.stats(_since(days))
+        table = self.config.price_table()
+        premium = self.config.model_for(ModelTier.PREMIUM)
+        total = _Sums()
+        by: dict[str, dict[str, _Sums]] = {"tier": {}, "workflow": {}, "model": {}}
+        baseline = 0.0
+        saved_by_cache = 0.0
+        unpriced: set[str] = set()
+        for group in groups:
+            total.add(group)
+            for key, sums in by.items():
+                sums.setdefault(getattr(group, key), _Sums()).add(group)
+            if not group.success:
+                continue
+            baseline += table.cost(premium, group.usage, batch=group.batch)
+            try:
+                saved_by_cache += cache_savings(group, table)
+            except PricingError:
+                unpriced.add(group.model)
+        cost = total.cost
+        return {
+            "days": days,
+            "total_calls": total.calls,
+            "successful_calls": total.calls - total.failures,
+            "failed_calls": total.failures,
+            "success_rate": 100 * _ratio(total.calls - total.failures, total.calls),
+            "total_cost": cost,
+            "avg_cost_per_call": _ratio(cost, total.calls),
+            "avg_duration_ms": _ratio(total.duration_ms, total.calls),
+            "tokens": total.tokens(),
+            "cache_hits": total.cache_hits,
+            "cache_hit_rate": 100 * _ratio(total.cache_hits, total.calls),
+            "cache_savings": saved_by_cache,
+            "baseline_model": premium,
+            "baseline_cost": baseline,
+            "savings": baseline - cost,
+            "savings_percent": 100 * _ratio(baseline - cost, baseline),
+            "by_tier": {k: s.summary() for k, s in sorted(by["tier"].items())},
+            "by_workflow": {k: s.summary() for k, s in sorted(by["workflow"].items())},
+            "by_model": {k: s.summary() for k, s in sorted(by["model"].items())},
+            "unpriced_models": sorted(unpriced),
+        }
+
+    def get_cache_stats(self, days: float | None = 7) -> dict[str, Any]:
+        """Prompt-cache performance over the last ``days``.
+
+        ``hit_rate`` is a fraction (0..1) of all calls that read cache tokens;
+        ``savings`` is the USD sum of :func:`cache_savings` over successful calls.
+        """
+        groups = self.store.stats(_since(days))
+        table = self.config.price_table()
+        per_workflow: dict[str, dict[str, Any]] = {}
+        for group in groups:
+            row = per_workflow.setdefault(
+                group.workflow,
+                {"calls": 0, "hits": 0, "cache_read_tokens": 0, "cache_write_tokens": 0, "savings": 0.0},
+            )
+            row["calls"] += group.calls
+            row["hits"] += group.cache_hits
+            row["cache_read_tokens"] += group.cache_read_tokens
+            row["cache_write_tokens"] += group.usage.cache_creation_tokens
+            if group.success:
+                try:
+                    row["savings"] += cache_savings(group, table)
+                except PricingError:
+                    row.setdefault("unpriced_models", set()).add(group.model)
+        for row in per_workflow.values():
+            row["hit_rate"] = _ratio(row["hits"], row["calls"])
+        unpriced = set().union(*(row.pop("unpriced_models", set()) for row in per_workflow.values()))
+        calls = sum(r["calls"] for r in per_workflow.values())
+        hits = sum(r["hits"] for r in per_workflow.values())
+        return {
+            "days": days,
+            "calls": calls,
+            "hits": hits,
+            "hit_rate": _ratio(hits, calls),
+            "cache_read_tokens": sum(r["cache_read_tokens"] for r in per_workflow.values()),
+            "cache_write_tokens": sum(r["cache_write_tokens"] for r in per_workflow.values()),
+            "savings": sum(r["savings"] for r in per_workflow.values()),
+            "by_workflow": dict(sorted(per_workflow.items())),
+            "unpriced_models": sorted(unpriced),
+        }
+
+    def get_recent_entries(self, limit: int = 100, days: float | None = 7) -> list[dict[str, Any]]:
+        """The ``limit`` newest calls of the last ``days``, newest first, as flat dicts."""
+        return [entry(r) for r in self.store.recent(limit, _since(days))]
+
+    def iter_entries(self, days: float | None = None) -> Iterator[dict[str, Any]]:
+        """Every call of the last ``days`` (``None``: all), oldest first, streamed."""
+        return (entry(r) for r in self.store.iter_records(_since(days)))
+
+    def export_to_csv(self, filepath: str | os.PathLike[str], days: float | None = None) -> int:
+        """Write the calls of the last ``days`` to ``filepath`` as CSV; returns the row count.
+
+        The file appears complete or not at all (written beside it, then renamed).
+        """
+        return _write_atomically(Path(filepath), lambda handle: _csv_rows(handle, self.iter_entries(days)))
+
+    def export_to_json(self, filepath: str | os.PathLike[str], days: float | None = None) -> int:
+        """Write the calls of the last ``days`` to ``filepath`` as a JSON array; returns the count."""
+        return _write_atomically(Path(filepath), lambda handle: _json_rows(handle, self.iter_entries(days)))
+
+    def reset(self) -> None:
+        """Delete every stored call."""
+        self.store.reset()
+
+
+def _csv_rows(handle: Any, entries: Iterable[dict[str, Any]]) -> int:
+    writer = csv.DictWriter(handle, fieldnames=ENTRY_FIELDS)
+    writer.writeheader()
+    count = 0
+    for count, row in enumerate(entries, start=1):  # noqa: B007
+        writer.writerow(row)
+    return count
+
+
+def _json_rows(handle: Any, entries: Iterable[dict[str, Any]]) -> int:
+    count = 0
+    handle.write("[")
+    for count, row in enumerate(entries, start=1):
+        handle.write(("\n  " if count == 1 else ",\n  ") + json.dumps(row, sort_keys=False))
+    handle.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _write_atomically(path: Path, write: Any) -> int:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            count = write(handle)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise EmpathyError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count

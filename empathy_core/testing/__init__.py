@@ -1,0 +1,1 @@
+"""Reusable test suites for plugin authors (import them from your own tests; needs pytest)."""

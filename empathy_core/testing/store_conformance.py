@@ -1,0 +1,239 @@
+"""The conformance suite every :class:`~empathy_core.stores.TelemetryStore` must pass.
+
+Subclass it in your plugin's tests and provide a ``store_factory`` fixture: a callable
+that opens a *new* store instance on one shared, initially empty location (so the suite
+can check persistence and several connections). Clean the location up after ``yield``::
+
+    import pytest
+    from empathy_core.testing.store_conformance import TelemetryStoreConformance
+
+    class TestMyStore(TelemetryStoreConformance):
+        @pytest.fixture
+        def store_factory(self, tmp_path):
+            yield lambda: MyStore(f"my:///{tmp_path}/db")
+
+Stores opened through the factory are closed by the suite. The expected aggregates
+are computed with :func:`empathy_core.stores.group_records`, the plain definition.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+import pytest
+
+from empathy_core.errors import StorageError
+from empathy_core.records import Usage, UsageRecord
+from empathy_core.stores import DAY_US, TelemetryStore, from_us, group_records, to_us
+
+MODELS = {"cheap": "claude-haiku-4-5", "capable": "claude-sonnet-4-6", "premium": "claude-opus-4-6"}
+NOW = datetime(2026, 11, 20, 15, 30, 12, 345678, tzinfo=UTC)
+
+
+def make_record(index: int, *, timestamp: datetime | None = None, **overrides: Any) -> UsageRecord:
+    """A deterministic, varied record: tiers, workflows, stages, cache traffic, failures."""
+    tier = ("cheap", "capable", "premium")[index % 3]
+    success = index % 7 != 0
+    usage = Usage(
+        input_tokens=100 + index,
+        output_tokens=50 + index % 13,
+        cache_write_5m_tokens=200 if index % 5 == 0 else 0,
+        cache_write_1h_tokens=300 if index % 11 == 0 else 0,
+        cache_read_tokens=1000 + index if index % 2 else 0,
+    )
+    fields: dict[str, Any] = {
+        "workflow": ("code-review", "bug-predict", "doc-gen")[index // 3 % 3],
+        "stage": ("scan", "analyse")[index % 2],
+        "tier": tier,
+        "provider": "anthropic",
+        "model": MODELS[tier],
+        "usage": usage if success else Usage(),
+        "cost": round((index % 17 + 1) * 0.000123, 9) if success else 0.0,
+        "duration_ms": 10.0 + index,
+        "success": success,
+        "error": None if success else "ProviderError: overloaded",
+        "batch": index % 4 == 0,
+        "request_id": f"req_{index}",
+        "run_id": f"run{index // 10}",
+        "user_id": f"sha256:{index % 3}",
+        "timestamp": timestamp or NOW - timedelta(minutes=97 * index),
+        "record_id": f"rec-{index:06d}",
+    }
+    fields.update(overrides)
+    return UsageRecord(**fields)
+
+
+def _sorted_groups(groups: list[Any]) -> list[Any]:
+    return sorted(groups, key=lambda g: (g.workflow, g.stage, g.tier, g.model, g.batch, g.success))
+
+
+def _same_groups(actual: list[Any], expected: list[Any]) -> None:
+    actual, expected = _sorted_groups(actual), _sorted_groups(expected)
+    assert [attrs.evolve(g, duration_ms=0.0) for g in actual] == [
+        attrs.evolve(g, duration_ms=0.0) for g in expected
+    ]
+    assert [g.duration_ms for g in actual] == pytest.approx([g.duration_ms for g in expected])
+
+
+def _same_record(actual: UsageRecord, expected: UsageRecord) -> None:
+    assert attrs.evolve(actual, cost=0.0) == attrs.evolve(expected, cost=0.0)
+    assert actual.cost == pytest.approx(expected.cost, abs=1e-9)
+
+
+class TelemetryStoreConformance:
+    """Behaviour every telemetry store shares. Provide ``store_factory`` in a subclass."""
+
+    @pytest.fixture
+    def open_store(self, store_factory: Callable[[], TelemetryStore]) -> Iterator[Callable[[], Any]]:
+        """Open stores through the factory and close them all after the test."""
+        opened: list[TelemetryStore] = []
+
+        def open_one() -> Any:
+            opened.append(store_factory())
+            return opened[-1]
+
+        yield open_one
+        for store in opened:
+            store.close()
+
+    @pytest.fixture
+    def store(self, open_store: Callable[[], Any]) -> Any:
+        return open_store()
+
+    # -- contract basics -------------------------------------------------------------
+
+    def test_satisfies_the_protocol(self, store: Any) -> None:
+        assert isinstance(store, TelemetryStore)
+        assert isinstance(store.schema_version, int) and store.schema_version >= 1
+        assert isinstance(store.url, str) and store.url
+
+    def test_empty_store_answers_with_nothing(self, store: Any) -> None:
+        assert store.count() == 0
+        assert store.stats() == []
+        assert store.stats(NOW - timedelta(days=30)) == []
+        assert store.recent(10) == []
+        assert list(store.iter_records()) == []
+
+    def test_a_record_round_trips_exactly(self, store: Any) -> None:
+        record = make_record(3, prompt="review this", user_id="alice")
+        store.write(record)
+        [back] = store.recent(1)
+        _same_record(back, record)
+        assert back.timestamp.tzinfo is not None
+
+    def test_writes_are_idempotent_per_record_id(self, store: Any) -> None:
+        records = [make_record(i) for i in range(20)]
+        assert store.write_many(records) == 20
+        assert store.write_many(records[:5]) == 0
+        store.write(records[0])
+        assert store.count() == 20
+        _same_groups(store.stats(), group_records(records))
+
+    def test_write_many_of_nothing_is_a_no_op(self, store: Any) -> None:
+        assert store.write_many([]) == 0
+        assert store.count() == 0
+
+    def test_a_failing_batch_stores_nothing(self, store: Any) -> None:
+        good = [make_record(i) for i in range(5)]
+        broken = make_record(99, workflow=None)
+        with pytest.raises(StorageError):
+            store.write_many([*good, broken])
+        assert store.count() == 0
+        assert store.stats() == []
+
+    # -- queries ---------------------------------------------------------------------
+
+    def test_stats_match_the_plain_definition_for_any_since(self, store: Any) -> None:
+        records = [make_record(i) for i in range(400)]  # about 27 days, many groups
+        store.write_many(records[:250])
+        for record in records[250:]:
+            store.write(record)
+        day_start = from_us(to_us(NOW) // DAY_US * DAY_US)
+        bounds = [
+            None,
+            NOW + timedelta(days=1),
+            records[10].timestamp,  # inclusive bound on an exact record time
+            records[10].timestamp + timedelta(microseconds=1),
+            day_start,  # exactly midnight
+            day_start - timedelta(days=3),
+            NOW - timedelta(days=7, hours=5, minutes=3),
+            NOW - timedelta(days=365),
+        ]
+        for since in bounds:
+            expected = group_records(r for r in records if since is None or r.timestamp >= since)
+            _same_groups(store.stats(since), expected)
+
+    def test_recent_is_newest_first_limited_and_bounded(self, store: Any) -> None:
+        records = [make_record(i) for i in range(30)]
+        store.write_many(reversed(records))
+        newest = store.recent(5)
+        assert [r.record_id for r in newest] == [r.record_id for r in records[:5]]
+        since = records[12].timestamp
+        bounded = store.recent(100, since)
+        assert [r.record_id for r in bounded] == [r.record_id for r in records[:13]]
+        assert store.recent(0) == []
+
+    def test_iter_records_streams_everything_oldest_first(self, store: Any) -> None:
+        same_time = NOW - timedelta(hours=1)
+        records = [make_record(i) for i in range(1200)]
+        records += [make_record(2000 + i, timestamp=same_time) for i in range(1100)]
+        store.write_many(records)
+        listed = list(store.iter_records())
+        assert len(listed) == len(records)
+        assert len({r.record_id for r in listed}) == len(records)
+        times = [r.timestamp for r in listed]
+        assert times == sorted(times)
+        since = records[600].timestamp
+        expected = {r.record_id for r in records if r.timestamp >= since}
+        assert {r.record_id for r in store.iter_records(since)} == expected
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def test_reset_deletes_records_and_aggregates(self, store: Any) -> None:
+        store.write_many(make_record(i) for i in range(50))
+        store.reset()
+        assert store.count() == 0
+        assert store.stats() == []
+        assert store.recent() == []
+        store.write(make_record(1))
+        assert store.count() == 1
+
+    def test_data_survives_reopening_and_is_shared(self, open_store: Callable[[], Any]) -> None:
+        first = open_store()
+        second = open_store()
+        records = [make_record(i) for i in range(40)]
+        first.write_many(records)
+        _same_groups(second.stats(), group_records(records))
+        first.close()
+        third = open_store()
+        assert third.count() == 40
+        second.reset()
+        assert third.count() == 0
+
+    def test_closed_store_refuses_work_and_close_is_idempotent(self, store: Any) -> None:
+        store.close()
+        store.close()
+        with pytest.raises(StorageError):
+            store.write(make_record(1))
+
+    def test_threads_share_one_store(self, store: Any) -> None:
+        errors: list[BaseException] = []
+
+        def writer(offset: int) -> None:
+            try:
+                for i in range(100):
+                    store.write(make_record(offset + i))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(n * 1000,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert store.count() == 400
