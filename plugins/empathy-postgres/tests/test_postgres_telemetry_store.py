@@ -1,0 +1,91 @@
+"""The PostgreSQL telemetry store against a real server (skipped when none is reachable).
+
+Server: ``$EMPATHY_TEST_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``).
+Every test works in its own schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from empathy_core.errors import StorageError
+from empathy_core.testing.store_conformance import TelemetryStoreConformance, make_record
+
+psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
+
+SERVER = os.environ.get("EMPATHY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _reachable() -> str | None:
+    try:
+        psycopg.connect(SERVER, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        return " ".join(str(exc).split())
+    return None
+
+
+_UNREACHABLE = _reachable()
+pytestmark = pytest.mark.skipif(
+    _UNREACHABLE is not None, reason=f"PostgreSQL at {SERVER} is unreachable: {_UNREACHABLE}"
+)
+
+
+@pytest.fixture
+def schema() -> Iterator[str]:
+    name = f"empathy_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+def url_for(schema: str) -> str:
+    return f"{SERVER}{'&' if '?' in SERVER else '?'}schema={schema}"
+
+
+class TestPostgresConformance(TelemetryStoreConformance):
+    @pytest.fixture
+    def store_factory(self, schema: str) -> Iterator[Callable[[], object]]:
+        from empathy_postgres.telemetry_store import PostgresTelemetryStore
+
+        yield lambda: PostgresTelemetryStore(url_for(schema))
+
+
+def test_schema_version_and_tables(schema: str) -> None:
+    from empathy_postgres.telemetry_store import MIGRATIONS, PostgresTelemetryStore
+
+    PostgresTelemetryStore(url_for(schema)).close()
+    with psycopg.connect(SERVER) as conn:
+        version = conn.execute(f"SELECT version FROM {schema}.empathy_schema WHERE component = 'telemetry'")
+        assert version.fetchone() == (len(MIGRATIONS),)
+
+
+def test_foreign_schema_is_refused_and_untouched(schema: str) -> None:
+    from empathy_postgres.telemetry_store import PostgresTelemetryStore
+
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"CREATE TABLE {schema}.invoices (id int)")
+    with pytest.raises(StorageError, match=r"belongs to another application \(tables: invoices\)"):
+        PostgresTelemetryStore(url_for(schema))
+    with psycopg.connect(SERVER) as conn:
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchall()
+    assert rows == [("invoices",)]
+
+
+def test_two_stores_on_one_schema_share_rows(schema: str) -> None:
+    from empathy_postgres.telemetry_store import PostgresTelemetryStore
+
+    first, second = PostgresTelemetryStore(url_for(schema)), PostgresTelemetryStore(url_for(schema))
+    try:
+        first.write_many(make_record(i) for i in range(10))
+        second.write_many(make_record(i) for i in range(5, 15))
+        assert first.count() == 15
+    finally:
+        first.close()
+        second.close()
