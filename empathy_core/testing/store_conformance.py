@@ -71,7 +71,8 @@ def _sorted_groups(groups: list[Any]) -> list[Any]:
     return sorted(groups, key=lambda g: (g.workflow, g.stage, g.tier, g.model, g.batch, g.success))
 
 
-def _same_groups(actual: list[Any], expected: list[Any]) -> None:
+def assert_same_groups(actual: list[Any], expected: list[Any]) -> None:
+    """Assert two group lists are equal in any order (float duration sums approximately)."""
     actual, expected = _sorted_groups(actual), _sorted_groups(expected)
     assert [attrs.evolve(g, duration_ms=0.0) for g in actual] == [
         attrs.evolve(g, duration_ms=0.0) for g in expected
@@ -131,7 +132,7 @@ class TelemetryStoreConformance:
         assert store.write_many(records[:5]) == 0
         store.write(records[0])
         assert store.count() == 20
-        _same_groups(store.stats(), group_records(records))
+        assert_same_groups(store.stats(), group_records(records))
 
     def test_write_many_of_nothing_is_a_no_op(self, store: Any) -> None:
         assert store.write_many([]) == 0
@@ -165,7 +166,7 @@ class TelemetryStoreConformance:
         ]
         for since in bounds:
             expected = group_records(r for r in records if since is None or r.timestamp >= since)
-            _same_groups(store.stats(since), expected)
+            assert_same_groups(store.stats(since), expected)
 
     def test_recent_is_newest_first_limited_and_bounded(self, store: Any) -> None:
         records = [make_record(i) for i in range(30)]
@@ -207,7 +208,7 @@ class TelemetryStoreConformance:
         second = open_store()
         records = [make_record(i) for i in range(40)]
         first.write_many(records)
-        _same_groups(second.stats(), group_records(records))
+        assert_same_groups(second.stats(), group_records(records))
         first.close()
         third = open_store()
         assert third.count() == 40
