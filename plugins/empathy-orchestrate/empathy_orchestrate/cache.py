@@ -2,13 +2,18 @@
 
 Layout under ``cache_dir()/orchestrate/<repository key>/``::
 
-    index.json    file snapshot + per-file tool results + whole-project tool results
-    history.json  scores of previous health-checks (trend)
-    mypy/         mypy's own incremental cache
+    snapshot.json  (mtime_ns, size, inode) -> content hash and line count of every file
+    reports.json   finished agent reports and top-finding rankings
+    index.json     per-file tool results and whole-project tool results
+    history.json   scores of previous health-checks (trend)
+    mypy/          mypy's own incremental cache
 
 Per-file results are stored under the tool's name with the tool's *key* (name, version,
 parser version, relevant configuration) and each file's content hash; a result is used
 only when both match. Whole-project results are stored with a digest of every input.
+A finished agent report is stored with a digest of the plugin's code, the agent's
+tools' keys and options, and every file's hash: an unchanged tree is answered from
+``reports.json`` without reading ``index.json`` or starting any tool.
 Everything read back is validated: an unreadable index is ignored whole, a malformed
 entry is ignored alone, and either is rebuilt by the next run. Writes are atomic (temp
 file + ``os.replace``). Nothing is ever written into the analysed repository.
@@ -29,6 +34,7 @@ from empathy_core.paths import cache_dir
 
 INDEX_VERSION = 1
 HISTORY_LIMIT = 100
+RANKINGS_KEPT = 8
 MISSING: Any = object()
 
 
@@ -70,7 +76,13 @@ def read_json(path: Path) -> Any:
 
 
 class ResultCache:
-    """Tool results of one repository; ``directory=None`` keeps them in memory only (``--no-cache``)."""
+    """Cached results of one repository; ``directory=None`` keeps them in memory only (``--no-cache``).
+
+    Three files, each written only when it changed: ``snapshot.json`` (stat data and
+    hashes, read on every run), ``reports.json`` (finished agent reports and rankings,
+    read on every run: an unchanged tree is answered from it alone) and ``index.json``
+    (per-file and whole-project tool results, read only when some agent must run).
+    """
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
@@ -78,57 +90,92 @@ class ResultCache:
         self.snapshot_taken_ns = 0
         self._per_file: dict[str, dict[str, Any]] = {}
         self._project: dict[str, dict[str, Any]] = {}
-        self.dirty = False
+        self._reports: dict[str, Any] = {}
+        self._rankings: dict[str, Any] = {}
+        self._index_loaded = directory is None
+        self._dirty: set[str] = set()
         self.rejected = 0
         if directory is not None:
-            self._load(directory / "index.json")
+            self._load_snapshot(directory / "snapshot.json")
+            self._load_reports(directory / "reports.json")
 
     # -- persistence -----------------------------------------------------------------
 
-    def _load(self, path: Path) -> None:
+    def _read(self, path: Path) -> dict[str, Any] | None:
         data = read_json(path)
-        if data is None:
-            if path.exists():
-                self.rejected += 1
-            return
+        if data is None and not path.exists():
+            return None
         if not isinstance(data, dict) or data.get("version") != INDEX_VERSION:
             self.rejected += 1
+            return None
+        return data
+
+    def _load_snapshot(self, path: Path) -> None:
+        data = self._read(path)
+        if data is None:
             return
-        snapshot, taken = data.get("snapshot"), data.get("snapshot_taken_ns")
+        snapshot, taken = data.get("snapshot"), data.get("taken_ns")
         if isinstance(snapshot, dict) and isinstance(taken, int):
             self.snapshot, self.snapshot_taken_ns = snapshot, taken
+
+    def _load_reports(self, path: Path) -> None:
+        data = self._read(path)
+        if data is None:
+            return
+        for store, name in ((self._reports, "agents"), (self._rankings, "rankings")):
+            section = data.get(name)
+            if isinstance(section, dict):
+                store.update(section)
+
+    def _index(self) -> None:
+        if self._index_loaded or self.directory is None:
+            return
+        self._index_loaded = True
+        data = self._read(self.directory / "index.json")
+        if data is None:
+            return
         for store, name in ((self._per_file, "per_file"), (self._project, "project")):
             section = data.get(name)
             if isinstance(section, dict):
                 store.update({k: v for k, v in section.items() if isinstance(v, dict)})
 
-    def save(self, snapshot: dict[str, list[Any]], taken_ns: int) -> None:
-        """Persist the index if anything changed (atomically); no-op in memory mode."""
-        if self.directory is None or not (self.dirty or snapshot != self.snapshot):
+    def save(self, snapshot: dict[str, list[Any]], taken_ns: int, *, rehashed: bool) -> None:
+        """Persist what changed (atomically); no-op in memory mode.
+
+        ``rehashed``: some file was read to hash it, so the snapshot is stored again with
+        its new time even if no hash changed (the racily-clean files become clean).
+        """
+        if self.directory is None:
             return
-        self.snapshot, self.snapshot_taken_ns = snapshot, taken_ns
-        live = set(snapshot)
-        for entry in self._per_file.values():
-            files = entry.get("files")
-            if isinstance(files, dict):
-                for rel in [rel for rel in files if rel not in live]:
-                    del files[rel]
-        write_json_atomic(
-            self.directory / "index.json",
-            {
-                "version": INDEX_VERSION,
-                "snapshot_taken_ns": taken_ns,
-                "snapshot": snapshot,
-                "per_file": self._per_file,
-                "project": self._project,
-            },
-        )
-        self.dirty = False
+        if rehashed or snapshot != self.snapshot:
+            self.snapshot, self.snapshot_taken_ns = snapshot, taken_ns
+            write_json_atomic(
+                self.directory / "snapshot.json",
+                {"version": INDEX_VERSION, "taken_ns": taken_ns, "snapshot": snapshot},
+            )
+        if "index" in self._dirty:
+            live = set(snapshot)
+            for entry in self._per_file.values():
+                files = entry.get("files")
+                if isinstance(files, dict):
+                    for rel in [rel for rel in files if rel not in live]:
+                        del files[rel]
+            write_json_atomic(
+                self.directory / "index.json",
+                {"version": INDEX_VERSION, "per_file": self._per_file, "project": self._project},
+            )
+        if "reports" in self._dirty:
+            write_json_atomic(
+                self.directory / "reports.json",
+                {"version": INDEX_VERSION, "agents": self._reports, "rankings": self._rankings},
+            )
+        self._dirty.clear()
 
     # -- per-file results --------------------------------------------------------------
 
     def get_file(self, tool: str, key: str, rel: str, digest: str, valid: Callable[[Any], bool]) -> Any:
         """The cached result of ``tool`` for ``rel`` at ``digest``, or :data:`MISSING`."""
+        self._index()
         entry = self._per_file.get(tool)
         if entry is None or entry.get("key") != key or not isinstance(entry.get("files"), dict):
             return MISSING
@@ -142,16 +189,18 @@ class ResultCache:
 
     def put_file(self, tool: str, key: str, rel: str, digest: str, result: Any) -> None:
         """Store ``result`` for ``rel`` at ``digest``; a new ``key`` drops the tool's old results."""
+        self._index()
         entry = self._per_file.get(tool)
         if entry is None or entry.get("key") != key or not isinstance(entry.get("files"), dict):
             entry = self._per_file[tool] = {"key": key, "files": {}}
         entry["files"][rel] = [digest, result]
-        self.dirty = True
+        self._dirty.add("index")
 
     # -- whole-project results ---------------------------------------------------------
 
     def get_project(self, tool: str, digest: str, valid: Callable[[Any], bool]) -> Any:
         """The cached result of ``tool`` for inputs ``digest``, or :data:`MISSING`."""
+        self._index()
         entry = self._project.get(tool)
         if entry is None or entry.get("digest") != digest or "result" not in entry:
             return MISSING
@@ -162,8 +211,38 @@ class ResultCache:
 
     def put_project(self, tool: str, digest: str, result: Any) -> None:
         """Store the whole-project ``result`` of ``tool`` for inputs ``digest``."""
+        self._index()
         self._project[tool] = {"digest": digest, "result": result}
-        self.dirty = True
+        self._dirty.add("index")
+
+    # -- finished reports ----------------------------------------------------------------
+
+    def get_report(self, agent: str, key: str) -> Any:
+        """The stored report data of ``agent`` for ``key``, or :data:`MISSING`."""
+        entry = self._reports.get(agent)
+        if not isinstance(entry, dict) or entry.get("key") != key or "report" not in entry:
+            return MISSING
+        return entry["report"]
+
+    def put_report(self, agent: str, key: str, data: Any) -> None:
+        """Store ``agent``'s finished report data under ``key`` (one per agent)."""
+        self._reports[agent] = {"key": key, "report": data}
+        self._dirty.add("reports")
+
+    def get_ranking(self, key: str) -> Any:
+        """The stored ranking for ``key``, or :data:`MISSING`."""
+        return self._rankings.get(key, MISSING)
+
+    def put_ranking(self, key: str, data: Any) -> None:
+        """Store a ranking (the last few are kept, one per agent selection)."""
+        self._rankings[key] = data
+        while len(self._rankings) > RANKINGS_KEPT:
+            del self._rankings[next(iter(self._rankings))]
+        self._dirty.add("reports")
+
+    def reject(self) -> None:
+        """Count an entry that failed validation (it is ignored and rebuilt)."""
+        self.rejected += 1
 
 
 class History:

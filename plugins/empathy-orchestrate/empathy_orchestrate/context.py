@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import hashlib
 import math
 import os
 import shutil
@@ -17,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from empathy_orchestrate import fingerprint
 from empathy_orchestrate.cache import MISSING, ResultCache, repository_dir
@@ -26,8 +28,20 @@ from empathy_orchestrate.layout import Repository, SourceFile
 from empathy_orchestrate.settings import OrchestrateSettings
 from empathy_orchestrate.tools import PerFileTool, ProjectTool, ToolRunner
 
+if TYPE_CHECKING:
+    from empathy_orchestrate.agents.base import AgentTemplate
+
 NESTED_ENV = "EMPATHY_ORCHESTRATE_NESTED"
 MIN_BATCH = 25
+
+
+@functools.cache
+def code_version() -> str:
+    """Digest of this plugin's own source: a report made by other code is never reused."""
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def is_nested() -> bool:
@@ -68,6 +82,7 @@ class AnalysisContext:
             max_concurrency=settings.concurrency(),
         )
         self._tasks: dict[str, asyncio.Future[Any]] = {}
+        self.report_keys: dict[str, str] = {}
 
     @classmethod
     def open(
@@ -88,6 +103,24 @@ class AnalysisContext:
     def lines_of(self, files: Sequence[SourceFile]) -> int:
         """Total lines of ``files``."""
         return sum(self.lines.get(f.rel, 0) for f in files)
+
+    @functools.cached_property
+    def tree_digest(self) -> str:
+        """One digest of every file's path and content hash."""
+        return fingerprint.combine(f"{rel}={digest}" for rel, digest in sorted(self.hashes.items()))
+
+    def report_key(self, template: AgentTemplate) -> str:
+        """The cache key of ``template``'s finished report for this tree.
+
+        It changes with the plugin's code, the template's ``version`` and ``options``,
+        its tools' keys (versions, configuration) and any file's content. Raises
+        :class:`ToolUnavailable` when one of its tools cannot run here.
+        """
+        for tool in template.tools:
+            tool.check(self)
+        parts = [code_version(), template.name, template.version, template.options(self)]
+        parts += [tool.key(self) for tool in template.tools]
+        return fingerprint.combine([*parts, self.tree_digest])
 
     # -- shared work -----------------------------------------------------------------
 
@@ -174,6 +207,6 @@ class AnalysisContext:
         for task in pending:
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        self.cache.save(self.snapshot, self.started_ns)
+        self.cache.save(self.snapshot, self.started_ns, rehashed=bool(self.read))
         with contextlib.suppress(OSError):
             shutil.rmtree(self.tmp_dir)

@@ -18,12 +18,21 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from empathy_core.errors import EmpathyError
+from empathy_orchestrate import fingerprint
 from empathy_orchestrate.agents.base import AgentTemplate, Verdict, run_agent
-from empathy_orchestrate.cache import History, repository_dir
+from empathy_orchestrate.cache import MISSING, History, repository_dir
 from empathy_orchestrate.context import AnalysisContext
 from empathy_orchestrate.layout import scan
 from empathy_orchestrate.patterns import Adaptive, Debate
-from empathy_orchestrate.records import SEVERITY_WEIGHT, AgentReport, HealthReport, RankedFinding, ToolStats
+from empathy_orchestrate.records import (
+    SEVERITY_WEIGHT,
+    AgentReport,
+    HealthReport,
+    RankedFinding,
+    ToolStats,
+    ranked_from_row,
+    ranked_to_row,
+)
 from empathy_orchestrate.registry import agent_templates, orchestrate_settings, pick_agents
 
 if TYPE_CHECKING:
@@ -78,8 +87,18 @@ def rank_findings(
     ]
 
 
+def ranking_key(ctx: AnalysisContext, reports: Sequence[AgentReport]) -> str:
+    """Cache key of the top findings: every report's own key (or its status), the list length."""
+    parts = [
+        ctx.report_keys.get(r.agent, f"{r.agent}:{r.status}") for r in sorted(reports, key=lambda r: r.agent)
+    ]
+    return fingerprint.combine([*parts, str(ctx.settings.top_findings)])
+
+
 def _critic(templates: dict[str, AgentTemplate]) -> Any:
     async def critic(ctx: AnalysisContext, own: AgentReport, others: list[AgentReport]) -> list[Verdict]:
+        if ctx.cache.get_ranking(ranking_key(ctx, [own, *others])) is not MISSING:
+            return []  # the judge answers from the cache: no need to debate again
         template = templates[own.agent]
         verdicts: list[Verdict] = []
         for other in others:
@@ -91,8 +110,18 @@ def _critic(templates: dict[str, AgentTemplate]) -> Any:
 
 
 async def _judge(ctx: AnalysisContext, reports: list[AgentReport], critiques: list[list[Verdict]]) -> Any:
+    key = ranking_key(ctx, reports)
+    cached = ctx.cache.get_ranking(key)
+    if cached is not MISSING:
+        try:
+            return reports, [ranked_from_row(row) for row in cached]
+        except (TypeError, ValueError):
+            ctx.cache.reject()
     verdicts = [v for critique in critiques for v in critique]
-    return reports, rank_findings(reports, verdicts, ctx.settings.top_findings)
+    ranked = rank_findings(reports, verdicts, ctx.settings.top_findings)
+    if all(r.agent in ctx.report_keys or r.status == "unavailable" for r in reports):
+        ctx.cache.put_ranking(key, [ranked_to_row(r) for r in ranked])
+    return reports, ranked
 
 
 async def health_check(

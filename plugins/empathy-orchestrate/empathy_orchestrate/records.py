@@ -39,19 +39,21 @@ class AgentReport:
     apply; ``summary`` says why), ``error`` (the tool crashed) or ``timeout``. Only ``ok``
     reports count towards a score: a tool that did not run is never counted as perfect.
     ``metrics`` holds the agent's raw figures (e.g. ``{"percent_covered": 81.2}``);
-    ``from_cache`` is true when no tool had to run.
+    ``from_cache`` is true when no tool had to run; ``complete`` is false when part of the
+    analysis could not be done (such a report is not cached).
     """
 
     agent: str
     status: str = attrs.field(validator=attrs.validators.in_(("ok", "unavailable", "error", "timeout")))
     score: float | None = None
-    findings: list[Finding] = attrs.Factory(list)
+    findings: list[Finding] = attrs.field(factory=list, repr=False)
     summary: str = ""
     tool: str = ""
     tool_version: str | None = None
     duration_ms: float = 0.0
     metrics: dict[str, float] = attrs.Factory(dict)
     from_cache: bool = False
+    complete: bool = True
     synthesis: str | None = None
 
     @property
@@ -98,7 +100,7 @@ class HealthReport:
     mode: str
     score: float | None
     agents: list[AgentReport]
-    top_findings: list[RankedFinding] = attrs.Factory(list)
+    top_findings: list[RankedFinding] = attrs.field(factory=list, repr=False)
     skipped: dict[str, str] = attrs.Factory(dict)
     previous_score: float | None = None
     previous_scores: dict[str, float] = attrs.Factory(dict)
@@ -152,4 +154,44 @@ class ReleaseReport:
 def finding_from_row(row: list[Any] | tuple[Any, ...]) -> Finding:
     """Build a :class:`Finding` from the compact cache row ``[file, line, severity, rule, message]``."""
     file, line, severity, rule, message = row
-    return Finding(str(file), int(line), str(severity), str(rule), str(message))
+    if not isinstance(line, int):
+        raise TypeError(f"line must be an integer, got {line!r}")
+    return Finding(str(file), line, str(severity), str(rule), str(message))
+
+
+def report_to_data(report: AgentReport) -> dict[str, Any]:
+    """Compact JSON data of an agent report (findings as rows) for the cache."""
+    return {
+        "status": report.status,
+        "score": report.score,
+        "summary": report.summary,
+        "metrics": report.metrics,
+        "findings": [[f.file, f.line, f.severity, f.rule, f.message] for f in report.findings],
+    }
+
+
+def report_from_data(agent: str, data: Any) -> AgentReport | None:
+    """The report stored by :func:`report_to_data`, or ``None`` if ``data`` is malformed."""
+    try:
+        return AgentReport(
+            agent=agent,
+            status=data["status"],
+            score=None if data["score"] is None else float(data["score"]),
+            findings=[finding_from_row(row) for row in data["findings"]],
+            summary=str(data["summary"]),
+            metrics={str(k): float(v) for k, v in data["metrics"].items()},
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def ranked_to_row(ranked: RankedFinding) -> list[Any]:
+    """``[agent, file, line, severity, rule, message, corroborated_by]``."""
+    f = ranked.finding
+    return [ranked.agent, f.file, f.line, f.severity, f.rule, f.message, list(ranked.corroborated_by)]
+
+
+def ranked_from_row(row: Any) -> RankedFinding:
+    """Inverse of :func:`ranked_to_row`; raises ``ValueError``/``TypeError`` when malformed."""
+    agent, *finding, corroborated_by = row
+    return RankedFinding(str(agent), finding_from_row(finding), tuple(str(a) for a in corroborated_by))

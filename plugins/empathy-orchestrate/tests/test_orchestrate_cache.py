@@ -16,8 +16,8 @@ PER_FILE = ("ast", "bandit", "ruff")
 
 
 def runs(report: Any) -> dict[str, tuple[int, int]]:
-    """Tool -> (processes started, files given to them)."""
-    return {name: (s.runs, s.files) for name, s in report.tools.items()}
+    """Tool -> (processes started, files given to them), for tools that started any."""
+    return {name: (s.runs, s.files) for name, s in report.tools.items() if s.runs}
 
 
 def results(report: Any) -> list[Any]:
@@ -25,8 +25,8 @@ def results(report: Any) -> list[Any]:
     return [(a.agent, a.status, a.score, to_dict(a.findings)) for a in report.agents]
 
 
-def index_path(repo: Path) -> Path:
-    return orchestrate_dir() / repository_key(repo) / "index.json"
+def cache_file(repo: Path, name: str = "index.json") -> Path:
+    return orchestrate_dir() / repository_key(repo) / name
 
 
 def test_second_run_on_an_unchanged_tree_reruns_nothing(make_repo: Any, repos: Any, run_check: Any) -> None:
@@ -35,8 +35,9 @@ def test_second_run_on_an_unchanged_tree_reruns_nothing(make_repo: Any, repos: A
     assert runs(first)["bandit"] == (1, 6) and runs(first)["mypy"] == (1, 5)
     assert runs(first)["coverage"][0] == 2  # coverage run + coverage json
     second = run_check(repo, agents=AGENTS)
-    assert {name: count for name, (count, _files) in runs(second).items()} == dict.fromkeys(runs(first), 0)
+    assert runs(second) == {}
     assert all(a.from_cache for a in second.agents)
+    assert [r.finding for r in second.top_findings] == [r.finding for r in first.top_findings]
     assert results(second) == results(first)
     assert second.previous_score == first.score
 
@@ -72,29 +73,48 @@ def test_touching_a_file_rehashes_it_but_reruns_nothing(make_repo: Any, repos: A
     target = repo / "pkg" / "dup.py"
     os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 5_000_000_000))
     again = run_check(repo, agents=["security", "types"])
-    assert runs(again) == {"bandit": (0, 0), "mypy": (0, 0)}
+    assert runs(again) == {}
+    assert all(a.from_cache for a in again.agents)
 
 
-def test_a_corrupt_index_is_ignored_and_rebuilt(make_repo: Any, repos: Any, run_check: Any) -> None:
+def test_corrupt_cache_files_are_ignored_and_rebuilt(make_repo: Any, repos: Any, run_check: Any) -> None:
     repo = make_repo(repos["known"])
     first = run_check(repo, agents=["security", "docs"])
-    index_path(repo).write_bytes(b'{"version": 1, "snapshot": {"pkg/shell.py": [1, 2')
+    for name in ("snapshot.json", "reports.json", "index.json"):
+        cache_file(repo, name).write_bytes(b'{"version": 1, "snapshot": {"pkg/shell.py": [1, 2')
     second = run_check(repo, agents=["security", "docs"])
     assert runs(second) == {"bandit": (1, 6), "ast": (1, 6)}
     assert results(second) == results(first)
-    rebuilt = json.loads(index_path(repo).read_text())
+    rebuilt = json.loads(cache_file(repo).read_text())
     assert set(rebuilt["per_file"]) == {"bandit", "ast"}
     third = run_check(repo, agents=["security", "docs"])
-    assert runs(third) == {"bandit": (0, 0), "ast": (0, 0)}
+    assert runs(third) == {} and all(a.from_cache for a in third.agents)
 
 
-def test_a_malformed_entry_is_not_trusted(make_repo: Any, repos: Any, run_check: Any) -> None:
+def test_a_corrupt_report_is_rebuilt_from_the_tool_results(
+    make_repo: Any, repos: Any, run_check: Any
+) -> None:
+    repo = make_repo(repos["known"])
+    first = run_check(repo, agents=["security", "docs"])
+    data = json.loads(cache_file(repo, "reports.json").read_text())
+    data["agents"]["security"]["report"]["findings"][0] = ["pkg/shell.py", "nine", "severe", 1]
+    cache_file(repo, "reports.json").write_text(json.dumps(data))
+    second = run_check(repo, agents=["security", "docs"])
+    assert runs(second) == {}  # per-file results were still valid
+    assert results(second) == results(first)
+    assert (
+        json.loads(cache_file(repo, "reports.json").read_text())["agents"]["security"]
+        != (data["agents"]["security"])
+    )
+
+
+def test_a_malformed_tool_result_is_not_trusted(make_repo: Any, repos: Any, run_check: Any) -> None:
     repo = make_repo(repos["known"])
     first = run_check(repo, agents=["security"])
-    data = json.loads(index_path(repo).read_text())
-    entry = data["per_file"]["bandit"]["files"]["pkg/shell.py"]
-    entry[1] = [["not a line", "catastrophic", 3, None]]
-    index_path(repo).write_text(json.dumps(data))
+    data = json.loads(cache_file(repo).read_text())
+    data["per_file"]["bandit"]["files"]["pkg/shell.py"][1] = [["not a line", "catastrophic", 3, None]]
+    cache_file(repo).write_text(json.dumps(data))
+    cache_file(repo, "reports.json").unlink()
     second = run_check(repo, agents=["security"])
     assert runs(second) == {"bandit": (1, 1)}
     assert results(second) == results(first)
@@ -103,9 +123,10 @@ def test_a_malformed_entry_is_not_trusted(make_repo: Any, repos: Any, run_check:
 def test_a_forged_result_for_other_content_is_not_used(make_repo: Any, repos: Any, run_check: Any) -> None:
     repo = make_repo(repos["known"])
     run_check(repo, agents=["security"])
-    data = json.loads(index_path(repo).read_text())
+    data = json.loads(cache_file(repo).read_text())
     data["per_file"]["bandit"]["files"]["pkg/shell.py"][0] = "0" * 32  # hash of other content
-    index_path(repo).write_text(json.dumps(data))
+    cache_file(repo).write_text(json.dumps(data))
+    cache_file(repo, "reports.json").unlink()
     again = run_check(repo, agents=["security"])
     assert runs(again) == {"bandit": (1, 1)}
     assert any(f.rule.startswith("B602") for f in again.agent("security").findings)
@@ -124,12 +145,13 @@ def test_changing_the_tools_configuration_reruns_every_file(
 def test_no_cache_reruns_everything_and_stores_nothing(make_repo: Any, repos: Any, run_check: Any) -> None:
     repo = make_repo(repos["known"])
     run_check(repo, agents=["security"], use_cache=False)
-    assert not index_path(repo).exists()
+    names = ("snapshot.json", "reports.json", "index.json")
+    assert not any(cache_file(repo, name).exists() for name in names)
     run_check(repo, agents=["security"])
-    stored = index_path(repo).read_bytes()
+    stored = [cache_file(repo, name).read_bytes() for name in names]
     again = run_check(repo, agents=["security"], use_cache=False)
     assert runs(again) == {"bandit": (1, 6)}
-    assert index_path(repo).read_bytes() == stored
+    assert [cache_file(repo, name).read_bytes() for name in names] == stored
 
 
 def test_cache_lives_outside_the_repository(
@@ -137,7 +159,7 @@ def test_cache_lives_outside_the_repository(
 ) -> None:
     repo = make_repo(repos["known"])
     run_check(repo, agents=["types", "coverage"])
-    assert index_path(repo).is_relative_to(isolated)
+    assert cache_file(repo).is_relative_to(isolated)
     assert (isolated / "orchestrate" / repository_key(repo) / "mypy").is_dir()
     hidden = [p.name for p in repo.rglob("*") if p.name.startswith(".") or p.name == "__pycache__"]
     assert hidden == []

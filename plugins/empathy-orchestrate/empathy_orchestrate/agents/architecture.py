@@ -45,6 +45,9 @@ class ArchitectureAgent(AgentTemplate):
     def applies(self, repo: Repository) -> str | None:
         return None if len(repo.sources()) >= 2 else "fewer than two modules"
 
+    def options(self, ctx: AnalysisContext) -> str:
+        return "layers=" + ",".join(ctx.settings.layers)
+
     async def analyze(self, ctx: AnalysisContext) -> AgentReport:
         facts = await ctx.per_file(AST_FACTS)
         sources: dict[str, SourceFile] = {}

@@ -10,8 +10,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from empathy_orchestrate.cache import MISSING
 from empathy_orchestrate.errors import ToolFailed, ToolUnavailable
-from empathy_orchestrate.records import SEVERITY_WEIGHT, AgentReport, Finding
+from empathy_orchestrate.records import (
+    SEVERITY_WEIGHT,
+    AgentReport,
+    Finding,
+    report_from_data,
+    report_to_data,
+)
 
 if TYPE_CHECKING:
     from empathy_orchestrate.context import AnalysisContext
@@ -53,6 +60,14 @@ class AgentTemplate(abc.ABC):
     description: ClassVar[str] = ""
     tools: ClassVar[Sequence[Tool]] = ()
     modes: ClassVar[frozenset[str]] = ALL_MODES
+    version: ClassVar[str] = "1"
+
+    def options(self, ctx: AnalysisContext) -> str:
+        """Settings that change this agent's report (part of its cache key; default none).
+
+        Bump ``version`` when :meth:`analyze` changes, so cached reports are not reused.
+        """
+        return ""
 
     def applies(self, repo: Repository) -> str | None:
         """``None`` when the agent is useful for ``repo``, else why not (the Adaptive pattern)."""
@@ -84,8 +99,12 @@ class AgentTemplate(abc.ABC):
         findings: list[Finding],
         summary: str,
         metrics: dict[str, float] | None = None,
+        complete: bool = True,
     ) -> AgentReport:
-        """An ``ok`` report of this agent, findings sorted by severity then place."""
+        """An ``ok`` report of this agent, findings sorted by severity then place.
+
+        ``complete=False`` marks a report missing part of its analysis (not cached).
+        """
         order = {"high": 0, "medium": 1, "low": 2}
         findings = sorted(findings, key=lambda f: (order[f.severity], f.file, f.line, f.rule))
         return AgentReport(
@@ -95,32 +114,62 @@ class AgentTemplate(abc.ABC):
             findings=findings,
             summary=summary,
             metrics=metrics or {},
+            complete=complete,
         )
 
 
 async def run_agent(template: AgentTemplate, ctx: AnalysisContext) -> AgentReport:
     """Run one agent with its timeout; never raises for a tool's failure.
 
-    A missing or inapplicable tool gives ``unavailable``, a crash ``error``, an overrun
-    ``timeout``; none of them has a score, so none counts towards the overall score.
+    A report cached for the same tree, code and tools is returned without running
+    anything. A missing or inapplicable tool gives ``unavailable``, a crash ``error``, an
+    overrun ``timeout``; none of them has a score, so none counts towards the overall
+    score, and none is cached.
     """
-    timeout = ctx.settings.timeout_for(template.name)
     started = time.perf_counter()
     try:
-        report = await asyncio.wait_for(template.analyze(ctx), timeout)
+        key = ctx.report_key(template)
     except ToolUnavailable as exc:
-        report = AgentReport(agent=template.name, status="unavailable", summary=str(exc))
+        return _finish(
+            template, ctx, AgentReport(agent=template.name, status="unavailable", summary=str(exc)), started
+        )
+    cached = ctx.cache.get_report(template.name, key)
+    if cached is not MISSING:
+        report = report_from_data(template.name, cached)
+        if report is not None:
+            ctx.report_keys[template.name] = key
+            report.from_cache = True
+            return _finish(template, ctx, report, started)
+        ctx.cache.reject()
+    report = await _analyze(template, ctx)
+    report.from_cache = report.status == "ok" and not ctx.ran(*(t.name for t in template.tools))
+    if report.status == "ok" and report.complete:
+        ctx.report_keys[template.name] = key
+        ctx.cache.put_report(template.name, key, report_to_data(report))
+    return _finish(template, ctx, report, started)
+
+
+async def _analyze(template: AgentTemplate, ctx: AnalysisContext) -> AgentReport:
+    timeout = ctx.settings.timeout_for(template.name)
+    try:
+        return await asyncio.wait_for(template.analyze(ctx), timeout)
+    except ToolUnavailable as exc:
+        return AgentReport(agent=template.name, status="unavailable", summary=str(exc))
     except TimeoutError:
-        report = AgentReport(agent=template.name, status="timeout", summary=f"no result within {timeout:g} s")
+        return AgentReport(agent=template.name, status="timeout", summary=f"no result within {timeout:g} s")
     except ToolFailed as exc:
-        report = AgentReport(agent=template.name, status="error", summary=str(exc))
+        return AgentReport(agent=template.name, status="error", summary=str(exc))
     except Exception as exc:
-        report = AgentReport(agent=template.name, status="error", summary=f"{type(exc).__name__}: {exc}")
+        return AgentReport(agent=template.name, status="error", summary=f"{type(exc).__name__}: {exc}")
+
+
+def _finish(
+    template: AgentTemplate, ctx: AnalysisContext, report: AgentReport, started: float
+) -> AgentReport:
     report.agent = template.name
     report.tool = template.tool_label()
     report.tool_version = template.tool_versions()
     report.duration_ms = round((time.perf_counter() - started) * 1000, 1)
-    report.from_cache = report.status == "ok" and not ctx.ran(*(t.name for t in template.tools))
     return report
 
 

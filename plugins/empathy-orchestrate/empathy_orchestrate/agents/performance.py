@@ -65,11 +65,21 @@ class PerformanceAgent(AgentTemplate):
     def applies(self, repo: Repository) -> str | None:
         return None if repo.sources() else "no non-test modules"
 
+    def options(self, ctx: AnalysisContext) -> str:
+        tests = "off"
+        if "coverage" in ctx.selected:
+            try:
+                PYTEST_COVERAGE.check(ctx)
+                tests = PYTEST_COVERAGE.key(ctx)
+            except ToolUnavailable as exc:
+                tests = f"unavailable: {exc}"
+        return f"tests={tests};slow={ctx.settings.slow_test_seconds}"
+
     async def analyze(self, ctx: AnalysisContext) -> AgentReport:
         facts = await ctx.per_file(AST_FACTS)
         sources = ctx.repo.sources()
         findings = [f for file in sources for f in hot_spots(file.rel, facts[file.rel]["functions"])]
-        slow, note = await self._slow_tests(ctx)
+        slow, note, complete = await self._slow_tests(ctx)
         findings += slow
         summary = count_summary(findings, "hot spot")
         return self.report(
@@ -77,16 +87,20 @@ class PerformanceAgent(AgentTemplate):
             findings=findings,
             summary=f"{summary}; {note}",
             metrics={"slow_tests": float(len(slow))},
+            complete=complete,
         )
 
-    async def _slow_tests(self, ctx: AnalysisContext) -> tuple[list[Finding], str]:
+    async def _slow_tests(self, ctx: AnalysisContext) -> tuple[list[Finding], str, bool]:
+        """Slow-test findings, a note for the summary, and whether timings were measured as asked."""
         if "coverage" not in ctx.selected:
-            return [], "test timings not measured (coverage agent not in this run)"
+            return [], "test timings not measured (coverage agent not in this run)", True
         wait = ctx.settings.timeout_for(self.name) * TEST_WAIT_SHARE
         try:
             result = await asyncio.wait_for(ctx.project(PYTEST_COVERAGE), wait)
-        except (ToolUnavailable, ToolFailed, TimeoutError) as exc:
-            return [], f"test timings not measured ({exc or 'timeout'})"
+        except ToolUnavailable as exc:
+            return [], f"test timings not measured ({exc})", True
+        except (ToolFailed, TimeoutError) as exc:
+            return [], f"test timings not measured ({exc or 'timeout'})", False
         threshold = ctx.settings.slow_test_seconds
         slow = []
         for test, file, line, seconds in result["durations"]:
@@ -95,4 +109,4 @@ class PerformanceAgent(AgentTemplate):
                 slow.append(
                     Finding(file or "?", int(line), severity, "slow-test", f"{test} takes {seconds:.2f} s")
                 )
-        return slow, f"{len(slow)} tests slower than {threshold:g} s"
+        return slow, f"{len(slow)} tests slower than {threshold:g} s", True

@@ -59,6 +59,7 @@ class Mypy(ProjectTool):
             "--no-pretty",
             "--no-color-output",
             "--explicit-package-bases",
+            "--skip-cache-mtime-checks",
             "--cache-dir",
             str(ctx.work_dir / "mypy"),
             *(f.rel for f in files),
