@@ -1,0 +1,3 @@
+"""Telemetry commands for Empathy: ``empathy telemetry ...`` and ``empathy cache stats``."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,121 @@
+"""``empathy telemetry show|export|reset`` and ``empathy cache stats``.
+
+Every figure comes from :class:`~empathy_core.telemetry.UsageTracker`, i.e. from the one
+configured telemetry store. Store problems are :class:`~empathy_core.errors.StorageError`
+(one line, non-zero exit, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from empathy_core.telemetry import UsageTracker
+
+FORMATS = ("csv", "json")
+
+
+def _tracker(ctx: click.Context) -> UsageTracker:
+    from empathy_core.cli import options
+
+    return UsageTracker(options(ctx).plugin_manager())
+
+
+def _days_option(default: int | None) -> Any:
+    shown = f"default: {default}" if default else "default: all"
+    return click.option(
+        "--days", type=click.IntRange(min=1), default=default, help=f"Only the last N days ({shown})."
+    )
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+@click.group()
+def telemetry() -> None:
+    """Show, export and reset LLM usage telemetry."""
+
+
+@telemetry.command("show")
+@_days_option(7)
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Recent calls to list."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.pass_context
+def show(ctx: click.Context, days: int, limit: int, as_json: bool) -> None:
+    """Usage, cost and savings, then the most recent calls."""
+    tracker = _tracker(ctx)
+    stats = tracker.get_stats(days=days)
+    entries = tracker.get_recent_entries(limit=limit, days=days)
+    if as_json:
+        _echo_json({"store": tracker.store.url, "stats": stats, "entries": entries})
+        return
+    from empathy_telemetry.render import print_show
+
+    print_show(stats, entries, tracker.store.url)
+
+
+@telemetry.command("export")
+@click.argument("output", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output_option", type=click.Path(dir_okay=False), help="File to write.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="csv or json (default: from the file extension, else telemetry.export_format).",
+)
+@_days_option(None)
+@click.pass_context
+def export(
+    ctx: click.Context, output: str | None, output_option: str | None, fmt: str | None, days: int | None
+) -> None:
+    """Write every recorded call (of the last N days) to a CSV or JSON file."""
+    if output and output_option and output != output_option:
+        raise click.UsageError("give the output file once: as an argument or with -o")
+    target = output or output_option
+    if not target:
+        raise click.UsageError("missing output file: empathy telemetry export -o FILE")
+    tracker = _tracker(ctx)
+    suffix = Path(target).suffix.lstrip(".").lower()
+    fmt = fmt or (suffix if suffix in FORMATS else tracker.config.telemetry.export_format)
+    if fmt not in FORMATS:
+        raise click.UsageError(f"unknown export format {fmt!r} (telemetry.export_format); use csv or json")
+    write = tracker.export_to_csv if fmt == "csv" else tracker.export_to_json
+    count = write(target, days=days)
+    click.echo(f"Exported {count} call{'s' if count != 1 else ''} to {target} ({fmt}).")
+
+
+@telemetry.command("reset")
+@click.option("--yes", is_flag=True, help="Confirm deleting every recorded call.")
+@click.pass_context
+def reset(ctx: click.Context, yes: bool) -> None:
+    """Delete every recorded call from the telemetry store (needs --yes)."""
+    if not yes:
+        raise click.UsageError("this deletes every recorded call; run again with --yes to confirm")
+    tracker = _tracker(ctx)
+    count = tracker.store.count()
+    tracker.reset()
+    click.echo(f"Deleted {count} recorded call{'s' if count != 1 else ''} from {tracker.store.url}.")
+
+
+@click.command("stats")
+@_days_option(7)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--verbose", "-v", is_flag=True, help="Also show every workflow.")
+@click.pass_context
+def cache_stats(ctx: click.Context, days: int, as_json: bool, verbose: bool) -> None:
+    """Prompt-cache hit rate and the dollars it saved."""
+    tracker = _tracker(ctx)
+    stats = tracker.get_cache_stats(days=days)
+    if as_json:
+        _echo_json(stats)
+        return
+    from empathy_telemetry.render import print_cache_stats
+
+    print_cache_stats(stats, verbose=verbose)

@@ -1,0 +1,154 @@
+"""``empathy telemetry ...`` and ``empathy cache stats`` as users run them (subprocesses)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from empathy_core.records import utcnow
+from empathy_core.testing.store_conformance import make_record
+from empathy_sqlite.telemetry_store import SQLiteTelemetryStore
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    (tmp_path / "cache").mkdir()
+    return tmp_path
+
+
+def empathy(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMPATHY_")}
+    env.update(EMPATHY_CACHE_DIR=str(home / "cache"), XDG_CONFIG_HOME=str(home / "config"), COLUMNS="160")
+    return subprocess.run(
+        [sys.executable, "-m", "empathy_core", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        cwd=home,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def populate(home: Path, count: int = 12) -> list:
+    now = utcnow()
+    records = [make_record(i, timestamp=now - timedelta(hours=5 * i)) for i in range(count)]
+    store = SQLiteTelemetryStore(f"sqlite:///{home / 'cache' / 'empathy.db'}")
+    store.write_many(records)
+    store.close()
+    return records
+
+
+def config(home: Path, store: str) -> str:
+    path = home / "empathy.config.yml"
+    path.write_text(f"telemetry:\n  store: {store}\n")
+    return str(path)
+
+
+def test_show_json_of_an_empty_store_is_zeros(home: Path) -> None:
+    done = empathy(home, "telemetry", "show", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["entries"] == []
+    stats = data["stats"]
+    assert (stats["total_calls"], stats["total_cost"], stats["cache_savings"], stats["savings"]) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert data["store"] == f"sqlite:///{home / 'cache' / 'empathy.db'}"
+
+
+def test_show_reports_the_stored_calls(home: Path) -> None:
+    records = populate(home)
+    done = empathy(home, "telemetry", "show", "--json", "--days", "30", "--limit", "3")
+    stats = json.loads(done.stdout)["stats"]
+    assert stats["total_calls"] == 12
+    assert stats["total_cost"] == pytest.approx(sum(r.cost for r in records))
+    assert len(json.loads(done.stdout)["entries"]) == 3
+    table = empathy(home, "telemetry", "show", "--days", "30")
+    assert table.returncode == 0, table.stderr
+    assert "Total cost" in table.stdout and "code-review" in table.stdout
+    assert f"${sum(r.cost for r in records):,.4f}" in table.stdout
+    narrow = empathy(home, "telemetry", "show", "--days", "1", "--json")
+    assert json.loads(narrow.stdout)["stats"]["total_calls"] == 5  # 0, 5, 10, 15, 20 hours ago
+
+
+def test_export_csv_and_json(home: Path) -> None:
+    populate(home)
+    done = empathy(home, "telemetry", "export", "--format", "csv", "-o", "usage.csv")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Exported 12 calls to usage.csv (csv)."
+    with (home / "usage.csv").open(newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == 12
+    done = empathy(home, "telemetry", "export", "usage.json", "--days", "1")
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads((home / "usage.json").read_text())) == 5
+
+
+def test_export_mistakes_are_one_line_errors(home: Path) -> None:
+    populate(home)
+    missing = empathy(home, "telemetry", "export")
+    assert missing.returncode == 2 and "missing output file" in missing.stderr
+    bad_dir = empathy(home, "telemetry", "export", "-o", str(home / "nowhere" / "x.csv"))
+    assert bad_dir.returncode == 1
+    assert bad_dir.stderr.startswith("Error: cannot write") and "Traceback" not in bad_dir.stderr
+    assert not (home / "nowhere").exists()
+
+
+def test_reset_needs_yes(home: Path) -> None:
+    populate(home)
+    refused = empathy(home, "telemetry", "reset")
+    assert refused.returncode == 2
+    assert "--yes" in refused.stderr
+    assert json.loads(empathy(home, "telemetry", "show", "--json").stdout)["stats"]["total_calls"] > 0
+    done = empathy(home, "telemetry", "reset", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Deleted 12 recorded calls")
+    assert json.loads(empathy(home, "telemetry", "show", "--json").stdout)["stats"]["total_calls"] == 0
+
+
+def test_cache_stats(home: Path) -> None:
+    records = populate(home)
+    done = empathy(home, "cache", "stats", "--json", "--days", "30")
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout)
+    assert stats["calls"] == 12
+    assert stats["hits"] == sum(r.cache_hit for r in records)
+    assert stats["cache_read_tokens"] == sum(r.usage.cache_read_tokens for r in records)
+    table = empathy(home, "cache", "stats", "--days", "30", "--verbose")
+    assert "Hit rate" in table.stdout and "By workflow" in table.stdout
+
+
+def test_foreign_file_as_store_is_refused_untouched(home: Path) -> None:
+    notes = home / "notes.db"
+    notes.write_text("not a database\n")
+    cfg = config(home, f"sqlite:///{notes}")
+    for args in (("telemetry", "show"), ("cache", "stats"), ("telemetry", "reset", "--yes")):
+        done = empathy(home, "--config", cfg, *args)
+        assert done.returncode == 1
+        assert done.stderr.startswith(f"Error: store sqlite:///{notes}: ")
+        assert "Traceback" not in done.stderr
+    assert notes.read_text() == "not a database\n"
+
+
+def test_unknown_scheme_and_unreachable_postgres(home: Path) -> None:
+    done = empathy(home, "--config", config(home, "mongodb://db/usage"), "telemetry", "show")
+    assert done.returncode == 1
+    assert "no telemetry backend for URL scheme mongodb://" in done.stderr and "sqlite://" in done.stderr
+    url = "postgresql://bob:hunter2@127.0.0.1:1/usage"
+    done = empathy(home, "--config", config(home, url), "cache", "stats")
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        "Error: cannot connect to telemetry store postgresql://bob:***@127.0.0.1:1/usage"
+    )
+    assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
