@@ -139,10 +139,7 @@ class EmpathyPluginManager(pluggy.PluginManager):
     def load_builtins(self) -> None:
         """Register the core's own plugins (engine defaults, telemetry sink)."""
         for name, spec in BUILTIN_PLUGINS.items():
-            try:
-                plugin = _import_object(spec)
-            except (ImportError, AttributeError):
-                continue  # a core module added later in development; never a user error
+            plugin = _import_object(spec)
             info = PluginInfo(name=name, status="builtin", dist="empathy-core", version=__version__)
             self.add_plugin(plugin, name, info)
 
