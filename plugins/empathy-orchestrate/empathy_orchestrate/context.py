@@ -78,7 +78,7 @@ class AnalysisContext:
         self.tmp_dir = Path(tempfile.mkdtemp(prefix="empathy-orchestrate-"))
         self.runner = ToolRunner(
             cwd=str(repo.root),
-            env={NESTED_ENV: "1", "PYTHONPYCACHEPREFIX": str(work_dir / "pycache")},
+            env={NESTED_ENV: "1"},
             max_concurrency=settings.concurrency(),
         )
         self._tasks: dict[str, asyncio.Future[Any]] = {}

@@ -11,6 +11,7 @@ and corroboration. Scores are kept per repository so the next run shows the tren
 from __future__ import annotations
 
 import functools
+import heapq
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -65,25 +66,29 @@ def rank_findings(
             if finding.severity != "low":
                 places[(finding.file, finding.line)].add(report.agent)
     agrees: dict[tuple[str, str, int, str], set[str]] = defaultdict(set)
-    disputes: dict[tuple[str, str, int, str], int] = defaultdict(int)
+    disputes: dict[tuple[str, str, int, str], int] = {}
     for verdict in verdicts:
         key = (verdict.agent, verdict.file, verdict.line, verdict.rule)
         if verdict.stance == "agree":
             agrees[key].add(verdict.critic)
         else:
-            disputes[key] += 1
-    ranked = []
+            disputes[key] = disputes.get(key, 0) + 1
+    no_one: frozenset[str] = frozenset()
+    candidates = []
     for order, report in enumerate(reports):
+        agent = report.agent
         for finding in report.findings:
-            key = (report.agent, finding.file, finding.line, finding.rule)
-            backers = (places[(finding.file, finding.line)] - {report.agent}) | agrees[key]
+            key = (agent, finding.file, finding.line, finding.rule)
+            here = places.get((finding.file, finding.line), no_one)
+            backers = (here - {agent} if here else no_one) | agrees.get(key, no_one)
             weight = SEVERITY_WEIGHT[finding.severity] * 10 + AGREE_BONUS * len(backers)
-            weight -= DISPUTE_PENALTY * disputes[key]
-            ranked.append((-weight, order, finding.file, finding.line, report.agent, finding, backers))
-    ranked.sort(key=lambda item: item[:4])
+            if disputes:
+                weight -= DISPUTE_PENALTY * disputes.get(key, 0)
+            candidates.append((-weight, order, finding.file, finding.line, agent, finding, backers))
+    top = heapq.nsmallest(limit, candidates, key=lambda item: item[:4])
     return [
         RankedFinding(agent=agent, finding=finding, corroborated_by=tuple(sorted(backers)))
-        for *_, agent, finding, backers in ranked[:limit]
+        for *_, agent, finding, backers in top
     ]
 
 
@@ -164,7 +169,7 @@ async def health_check(
             participants=steps,
             critic=_critic(templates),
             judge=_judge,
-            max_concurrency=settings.concurrency(),
+            max_concurrency=max(1, settings.max_agents),
         ),
     )
     try:

@@ -18,7 +18,8 @@ class OrchestrateSettings:
 
     - ``timeout``: seconds each agent may take before it is reported as ``timeout``
     - ``timeouts``: per-agent overrides, e.g. ``{coverage: 1200}``
-    - ``max_concurrency``: agents and tool processes running at once (0: CPU count)
+    - ``max_concurrency``: tool processes running at once (0: the CPU count, at least 2)
+    - ``max_agents``: agents running at once (they mostly wait for tool processes)
     - ``exclude``: extra glob patterns of directories to skip
     - ``layers``: module prefixes from the lowest layer to the highest; a lower layer
       importing a higher one is an Architecture finding
@@ -29,6 +30,7 @@ class OrchestrateSettings:
     timeout: float = attrs.field(default=600.0, validator=_positive)
     timeouts: dict[str, float] = attrs.Factory(dict)
     max_concurrency: int = 0
+    max_agents: int = 8
     exclude: list[str] = attrs.Factory(list)
     layers: list[str] = attrs.Factory(list)
     slow_test_seconds: float = attrs.field(default=1.0, validator=_positive)

@@ -148,25 +148,29 @@ class ProjectTool(Tool, abc.ABC):
         return valid_project_rows(result)
 
 
+def _row_ok(row: Any) -> bool:
+    return (
+        type(row) is list
+        and len(row) == 4
+        and type(row[0]) is int
+        and row[1] in SEVERITIES
+        and type(row[2]) is str
+        and type(row[3]) is str
+    )
+
+
+def _project_row_ok(row: Any) -> bool:
+    return type(row) is list and len(row) == 5 and type(row[0]) is str and _row_ok(row[1:])
+
+
 def valid_file_rows(result: Any) -> bool:
     """``[[line, severity, rule, message], ...]``."""
-    return isinstance(result, list) and all(
-        isinstance(r, list)
-        and len(r) == 4
-        and isinstance(r[0], int)
-        and r[1] in SEVERITIES
-        and isinstance(r[2], str)
-        and isinstance(r[3], str)
-        for r in result
-    )
+    return type(result) is list and all(map(_row_ok, result))
 
 
 def valid_project_rows(result: Any) -> bool:
     """``[[file, line, severity, rule, message], ...]``."""
-    return isinstance(result, list) and all(
-        isinstance(r, list) and len(r) == 5 and isinstance(r[0], str) and valid_file_rows([r[1:]])
-        for r in result
-    )
+    return type(result) is list and all(map(_project_row_ok, result))
 
 
 @attrs.frozen

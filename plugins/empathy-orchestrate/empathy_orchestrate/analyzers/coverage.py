@@ -2,7 +2,8 @@
 
 Nothing is written into the repository: the coverage data file, its JSON report and
 pytest's JUnit XML go to the run's temporary directory, pytest's cache provider is off,
-bytecode goes under our cache (``PYTHONPYCACHEPREFIX``). The run is refused inside
+no bytecode is written (``PYTHONDONTWRITEBYTECODE``: neither the repository's modules
+nor pytest's rewritten test modules land in ``__pycache__``). The run is refused inside
 another health-check run (``EMPATHY_ORCHESTRATE_NESTED``), so analysing this project,
 whose tests run health-checks, cannot recurse.
 """
@@ -65,7 +66,7 @@ class PytestCoverage(ProjectTool):
         data_file = ctx.tmp_dir / "coverage.data"
         report = ctx.tmp_dir / "coverage.json"
         junit = ctx.tmp_dir / "junit.xml"
-        env = {"COVERAGE_FILE": str(data_file), NESTED_ENV: "1"}
+        env = {"COVERAGE_FILE": str(data_file), NESTED_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1"}
         run = self.argv(
             "run",
             f"--data-file={data_file}",

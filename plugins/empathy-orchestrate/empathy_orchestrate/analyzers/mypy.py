@@ -69,14 +69,13 @@ class Mypy(ProjectTool):
         if done.returncode not in (0, 1):
             raise ToolFailed(f"mypy failed: {done.tail()}")
         known = {f.rel for f in files}
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        try:
+            items = json.loads("[" + ",".join(lines) + "]")
+        except ValueError as exc:
+            raise ToolFailed(f"mypy printed JSON we cannot read ({exc}): {done.tail()}") from exc
         rows: list[list[Any]] = []
-        for line in done.stdout.splitlines():
-            if not line.startswith("{"):
-                continue
-            try:
-                item = json.loads(line)
-            except ValueError:
-                continue
+        for item in items:
             rel = str(item.get("file", "")).replace(os.sep, "/")
             if item.get("severity") != "error" or rel not in known:
                 continue
