@@ -3,7 +3,7 @@
 Layout under ``cache_dir()/orchestrate/<repository key>/``::
 
     snapshot.json  (mtime_ns, size, inode) -> content hash and line count of every file
-    reports.json   finished agent reports and top-finding rankings
+    reports.json   finished agent reports; rankings and syntheses derived from them
     index.json     per-file tool results and whole-project tool results
     history.json   scores of previous health-checks (trend)
     mypy/          mypy's own incremental cache
@@ -34,7 +34,7 @@ from empathy_core.paths import cache_dir
 
 INDEX_VERSION = 1
 HISTORY_LIMIT = 100
-RANKINGS_KEPT = 8
+MEMO_KEPT = 32
 MISSING: Any = object()
 
 
@@ -91,7 +91,7 @@ class ResultCache:
         self._per_file: dict[str, dict[str, Any]] = {}
         self._project: dict[str, dict[str, Any]] = {}
         self._reports: dict[str, Any] = {}
-        self._rankings: dict[str, Any] = {}
+        self._memo: dict[str, Any] = {}
         self._index_loaded = directory is None
         self._dirty: set[str] = set()
         self.rejected = 0
@@ -122,7 +122,7 @@ class ResultCache:
         data = self._read(path)
         if data is None:
             return
-        for store, name in ((self._reports, "agents"), (self._rankings, "rankings")):
+        for store, name in ((self._reports, "agents"), (self._memo, "memo")):
             section = data.get(name)
             if isinstance(section, dict):
                 store.update(section)
@@ -167,7 +167,7 @@ class ResultCache:
         if "reports" in self._dirty:
             write_json_atomic(
                 self.directory / "reports.json",
-                {"version": INDEX_VERSION, "agents": self._reports, "rankings": self._rankings},
+                {"version": INDEX_VERSION, "agents": self._reports, "memo": self._memo},
             )
         self._dirty.clear()
 
@@ -229,15 +229,16 @@ class ResultCache:
         self._reports[agent] = {"key": key, "report": data}
         self._dirty.add("reports")
 
-    def get_ranking(self, key: str) -> Any:
-        """The stored ranking for ``key``, or :data:`MISSING`."""
-        return self._rankings.get(key, MISSING)
+    def get_memo(self, key: str) -> Any:
+        """A stored derived result (a ranking, a synthesis) for ``key``, or :data:`MISSING`."""
+        return self._memo.get(key, MISSING)
 
-    def put_ranking(self, key: str, data: Any) -> None:
-        """Store a ranking (the last few are kept, one per agent selection)."""
-        self._rankings[key] = data
-        while len(self._rankings) > RANKINGS_KEPT:
-            del self._rankings[next(iter(self._rankings))]
+    def put_memo(self, key: str, data: Any) -> None:
+        """Store a derived result; the last :data:`MEMO_KEPT` are kept."""
+        self._memo.pop(key, None)
+        self._memo[key] = data
+        while len(self._memo) > MEMO_KEPT:
+            del self._memo[next(iter(self._memo))]
         self._dirty.add("reports")
 
     def reject(self) -> None:

@@ -60,6 +60,8 @@ def orchestrate() -> None:
 @click.option(
     "--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds per agent (default 600)."
 )
+@click.option("--offline", is_flag=True, help="Never call an LLM, even with an API key configured.")
+@click.option("--provider", help="LLM provider for the synthesis (default: the configured one).")
 @click.pass_context
 def health_check_cmd(
     ctx: click.Context,
@@ -69,12 +71,15 @@ def health_check_cmd(
     as_json: bool,
     no_cache: bool,
     timeout: float | None,
+    offline: bool,
+    provider: str | None,
 ) -> None:
     """Score the repository at PATH with real analysers running in parallel.
 
     Daily: security, coverage, quality, types. Weekly adds docs, performance and
     architecture; release adds refactoring. A second run on an unchanged tree answers
-    from the incremental cache. Exits 0 whatever the score; 2 for a bad PATH.
+    from the incremental cache. With an API key (and without --offline) an LLM adds a
+    synthesis. Exits 0 whatever the score; 2 for a bad PATH.
     """
     from empathy_orchestrate.healthcheck import health_check
     from empathy_orchestrate.render import health_json, print_health
@@ -82,7 +87,14 @@ def health_check_cmd(
     pm = _pm(ctx)
     report = asyncio.run(
         health_check(
-            path, mode=mode, agents=agents, use_cache=not no_cache, pm=pm, settings=_settings(pm, timeout)
+            path,
+            mode=mode,
+            agents=agents,
+            use_cache=not no_cache,
+            pm=pm,
+            settings=_settings(pm, timeout),
+            offline=offline,
+            provider=provider,
         )
     )
     if as_json:

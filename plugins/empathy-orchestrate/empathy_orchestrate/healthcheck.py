@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from empathy_core.errors import EmpathyError
-from empathy_orchestrate import fingerprint
+from empathy_orchestrate import fingerprint, synthesis
 from empathy_orchestrate.agents.base import AgentTemplate, Verdict, run_agent
 from empathy_orchestrate.cache import MISSING, History, repository_dir
 from empathy_orchestrate.context import AnalysisContext
@@ -102,7 +102,7 @@ def ranking_key(ctx: AnalysisContext, reports: Sequence[AgentReport]) -> str:
 
 def _critic(templates: dict[str, AgentTemplate]) -> Any:
     async def critic(ctx: AnalysisContext, own: AgentReport, others: list[AgentReport]) -> list[Verdict]:
-        if ctx.cache.get_ranking(ranking_key(ctx, [own, *others])) is not MISSING:
+        if ctx.cache.get_memo(ranking_key(ctx, [own, *others])) is not MISSING:
             return []  # the judge answers from the cache: no need to debate again
         template = templates[own.agent]
         verdicts: list[Verdict] = []
@@ -116,7 +116,7 @@ def _critic(templates: dict[str, AgentTemplate]) -> Any:
 
 async def _judge(ctx: AnalysisContext, reports: list[AgentReport], critiques: list[list[Verdict]]) -> Any:
     key = ranking_key(ctx, reports)
-    cached = ctx.cache.get_ranking(key)
+    cached = ctx.cache.get_memo(key)
     if cached is not MISSING:
         try:
             return reports, [ranked_from_row(row) for row in cached]
@@ -125,7 +125,7 @@ async def _judge(ctx: AnalysisContext, reports: list[AgentReport], critiques: li
     verdicts = [v for critique in critiques for v in critique]
     ranked = rank_findings(reports, verdicts, ctx.settings.top_findings)
     if all(r.agent in ctx.report_keys or r.status == "unavailable" for r in reports):
-        ctx.cache.put_ranking(key, [ranked_to_row(r) for r in ranked])
+        ctx.cache.put_memo(key, [ranked_to_row(r) for r in ranked])
     return reports, ranked
 
 
@@ -138,11 +138,15 @@ async def health_check(
     pm: EmpathyPluginManager | None = None,
     settings: OrchestrateSettings | None = None,
     record_history: bool = True,
+    offline: bool = False,
+    provider: str | None = None,
 ) -> HealthReport:
     """Analyse the repository at ``path`` and return its :class:`HealthReport`.
 
     ``mode`` picks the agents whose ``modes`` include it, unless ``agents`` names them.
     ``use_cache=False`` ignores and does not write cached results (history is still kept).
+    With an API key configured (or an explicit ``provider``) and not ``offline``, an LLM
+    adds a synthesis (:mod:`empathy_orchestrate.synthesis`).
     Raises :class:`RepositoryError` (exit 2) for a missing path or one without Python, and
     an :class:`EmpathyError` for an unknown mode or agent.
     """
@@ -176,23 +180,25 @@ async def health_check(
         selection = await adaptive.select(ctx)
         ctx.selected = frozenset(selection.chosen)
         reports, top = await adaptive.run(selection, ctx)
+        report = HealthReport(
+            repository=str(repo.root),
+            mode=mode,
+            score=mean_score(reports),
+            agents=reports,
+            top_findings=top,
+            skipped=dict(selection.skipped),
+            tools={
+                name: ToolStats(runs=c.runs, files=c.files, cached_files=c.cached_files)
+                for name, c in sorted(ctx.runner.counters.items())
+            },
+            files=len(repo.files),
+            lines=ctx.lines_of(repo.files),
+            started_at=started_at,
+        )
+        if synthesis.wanted(pm, offline=offline, provider=provider):
+            await synthesis.synthesize(report, pm, ctx.cache, provider=provider)
     finally:
         await ctx.close()
-    report = HealthReport(
-        repository=str(repo.root),
-        mode=mode,
-        score=mean_score(reports),
-        agents=reports,
-        top_findings=top,
-        skipped=dict(selection.skipped),
-        tools={
-            name: ToolStats(runs=c.runs, files=c.files, cached_files=c.cached_files)
-            for name, c in sorted(ctx.runner.counters.items())
-        },
-        files=len(repo.files),
-        lines=ctx.lines_of(repo.files),
-        started_at=started_at,
-    )
     _trend(report, repo.key, record=record_history)
     report.duration_ms = round((time.perf_counter() - started) * 1000, 1)
     return report

@@ -93,7 +93,8 @@ class HealthReport:
 
     ``score`` is the mean of the counted agents' scores (``None`` if none counted);
     ``previous_score`` is the score of the previous run in the same mode (trend).
-    ``skipped`` maps agents the adaptive selection left out to the reason.
+    ``skipped`` maps agents the adaptive selection left out to the reason. ``synthesis``
+    is the LLM's advice when one was asked (``synthesis_error`` says why it failed).
     """
 
     repository: str
@@ -110,6 +111,7 @@ class HealthReport:
     duration_ms: float = 0.0
     started_at: str = ""
     synthesis: str | None = None
+    synthesis_error: str | None = None
 
     def agent(self, name: str) -> AgentReport:
         """The report of agent ``name``; ``KeyError`` if it did not run."""

@@ -91,6 +91,7 @@ async def release_prep(
         pm=pm,
         settings=settings,
         record_history=False,
+        offline=True,
     )
     return ReleaseReport(
         repository=health.repository,

@@ -119,6 +119,8 @@ def health_renderable(report: HealthReport, titles: dict[str, str] | None = None
     )
     if report.synthesis:
         parts.append(Panel(report.synthesis, title="Synthesis (LLM)", title_align="left"))
+    elif report.synthesis_error:
+        parts.append(Text(f"LLM synthesis unavailable: {report.synthesis_error}", style="yellow"))
     return Group(*parts)
 
 
