@@ -115,3 +115,20 @@ def test_field_docs_reads_attribute_docstrings_then_class_docstring_forms():
         "b": "from a ``param`` line continued.",
         "c": "from a bullet",
     }
+
+
+def test_init_creates_the_directory_of_the_user_config_file(empathy_cache_dir, tmp_path):
+    target = tmp_path / "home" / ".config" / "empathy" / "config.yml"
+    written = _cli("init", "--path", str(target), cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert _cli("--config", str(target), "config", "validate", cwd=tmp_path).returncode == 0
+    assert [p.name for p in target.parent.iterdir()] == ["config.yml"]  # no temporary file left
+
+
+def test_init_reports_an_unwritable_path_in_one_line(empathy_cache_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    refused = _cli("init", "--path", str(blocker / "empathy.config.yml"), cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"Error: cannot write {blocker / 'empathy.config.yml'}")
+    assert "Traceback" not in refused.stderr

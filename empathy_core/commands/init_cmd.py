@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -36,10 +37,12 @@ def init(ctx: click.Context, path: Path, force: bool) -> None:
     text = render_config(pm)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
     with_settings = sorted(pm.settings_classes())
     click.echo(f"Wrote {path}" + (f" (settings of: {', '.join(with_settings)})" if with_settings else ""))
