@@ -1,11 +1,14 @@
-"""Refuse names that would not make a valid distribution, package or command."""
+"""Refuse names that would not make a valid distribution, package or command.
+
+Valid Python before and after rendering, so that linters and type checkers can read it.
+"""
 
 import re
 import sys
 
-PLUGIN = {{ cookiecutter.plugin_name|jsonify }}
-PACKAGE = {{ cookiecutter.package_name|jsonify }}
-CLASS = {{ cookiecutter.workflow_class|jsonify }}
+PLUGIN = r"""{{ cookiecutter.plugin_name }}"""
+PACKAGE = r"""{{ cookiecutter.package_name }}"""
+CLASS = r"""{{ cookiecutter.workflow_class }}"""
 RESERVED = {"config", "init", "plugins", "workflow"}
 
 problems = []
