@@ -125,5 +125,6 @@ def render_config(pm: EmpathyPluginManager) -> str:
     plugin_docs = field_docs(type(config.plugins))
     lines += _comment(plugin_docs["settings"], "  ")
     lines += ["  settings:", *plugin_lines] if plugin_lines else ["  settings: {}"]
-    lines += ["", *_comment(docs["hooks"], ""), "# for example {empathy_run_stage: [telemetry]}", "hooks: {}"]
+    example = "# for example {empathy_record_usage: [telemetry]}"
+    lines += ["", *_comment(docs["hooks"], ""), example, "hooks: {}"]
     return "\n".join(lines) + "\n"

@@ -94,3 +94,18 @@ def test_testing_page_fake_anthropic_example(fake_anthropic, empathy_pm, run_wor
     assert first.status == second.status == "success", (first.error, second.error)
     assert second.cost < first.cost
     assert len(fake_anthropic.received("/v1/messages")) == 4
+
+
+def test_configuration_guide_typical_file_is_valid(tmp_path, monkeypatch):
+    """docs/guide/configuration.md, "A typical file": validates with the first-party plugins."""
+    from empathy_core.plugins import make_plugin_manager
+
+    text = (DOCS / "guide" / "configuration.md").read_text()
+    block = re.search(r"## A typical file\n\n```yaml\n(.*?)```", text, re.DOTALL).group(1)
+    monkeypatch.delenv("EMPATHY_TELEMETRY_URL", raising=False)
+    config = parse_config(block, tmp_path / "empathy.config.yml")
+    assert config.telemetry.store == "" and config.plugins.disable == ["code-review"]
+    pm = make_plugin_manager(config=config, entry_points=True)
+    pm.validate_settings()
+    assert pm.plugin_settings("empathy-anthropic").max_retries == 4
+    assert "code-review" not in pm.workflows()
