@@ -29,7 +29,9 @@ NANO = 1_000_000_000
 """Costs are stored as integer nano-dollars (1e-9 USD): exact sums, no float drift."""
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-DAY_US = 86_400_000_000
+HOUR_US = 3_600_000_000
+"""Microseconds in an hour: the bucket of the per-hour rollup tables."""
+DAY_US = 24 * HOUR_US
 """Microseconds in a day: the bucket of the per-day rollup tables."""
 
 GROUP_KEYS = ("workflow", "stage", "tier", "provider", "model", "batch", "success")
@@ -182,17 +184,41 @@ def to_nano(cost: float) -> int:
     return round(cost * NANO)
 
 
-def since_bounds(since: datetime | None) -> tuple[int | None, int | None]:
-    """Split a ``since`` bound for rollup queries.
+@attrs.frozen
+class SinceBounds:
+    """How a SQL store with hourly and daily rollups answers ``stats(since)`` exactly.
 
-    Returns ``(since_us, first_full_day)``: raw rows with ``since_us <= ts_us <
-    first_full_day * DAY_US`` cover the partial first day; rollup rows with ``day >=
-    first_full_day`` cover the rest. ``(None, None)`` when ``since`` is ``None``.
+    Raw rows with ``since_us <= ts_us < first_hour * HOUR_US`` (less than an hour),
+    hourly rollup rows with ``first_hour <= hour < first_day * 24`` (less than a day),
+    and daily rollup rows with ``day >= first_day`` cover every record since ``since``
+    exactly once.
     """
-    if since is None:
-        return None, None
-    since_us = to_us(since)
-    return since_us, -(-since_us // DAY_US)
+
+    since_us: int
+    first_hour: int
+    first_day: int
+
+    @classmethod
+    def of(cls, since: datetime) -> SinceBounds:
+        since_us = to_us(since)
+        return cls(since_us, -(-since_us // HOUR_US), -(-since_us // DAY_US))
+
+    def params(self) -> dict[str, int]:
+        """Query parameters ``since_us``, ``first_hour``, ``first_day``."""
+        return attrs.asdict(self)
+
+
+def group_key(record: UsageRecord) -> tuple[str, str, str, str, str, int, int]:
+    """The :data:`GROUP_KEYS` values of ``record`` (booleans as 0/1)."""
+    return (
+        record.workflow,
+        record.stage,
+        record.tier,
+        record.provider,
+        record.model,
+        int(record.batch),
+        int(record.success),
+    )
 
 
 def record_to_row(record: UsageRecord) -> tuple[Any, ...]:

@@ -189,12 +189,17 @@ class TelemetrySink:
 
 @attrs.define
 class _Sums:
+    """Running totals over usage groups (plain integers: this runs once per group)."""
+
     calls: int = 0
     failures: int = 0
     cache_hits: int = 0
     cost_nano: int = 0
     duration_ms: float = 0.0
-    usage: Usage = attrs.Factory(Usage)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
 
     def add(self, group: UsageGroup) -> None:
         self.calls += group.calls
@@ -202,21 +207,18 @@ class _Sums:
         self.cache_hits += group.cache_hits
         self.cost_nano += group.cost_nano
         self.duration_ms += group.duration_ms
-        self.usage = self.usage + group.usage
+        self.input_tokens += group.input_tokens
+        self.output_tokens += group.output_tokens
+        self.cache_write_tokens += group.cache_write_5m_tokens + group.cache_write_1h_tokens
+        self.cache_read_tokens += group.cache_read_tokens
 
     @property
     def cost(self) -> float:
         return self.cost_nano / NANO
 
     def tokens(self) -> dict[str, int]:
-        u = self.usage
-        return {
-            "input": u.input_tokens,
-            "output": u.output_tokens,
-            "cache_write": u.cache_creation_tokens,
-            "cache_read": u.cache_read_tokens,
-            "total": u.total_tokens,
-        }
+        parts = (self.input_tokens, self.output_tokens, self.cache_write_tokens, self.cache_read_tokens)
+        return dict(zip(("input", "output", "cache_write", "cache_read"), parts), total=sum(parts))
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -430,7 +432,10 @@ class UsageTracker:
         for group in groups:
             total.add(group)
             for key, sums in by.items():
-                sums.setdefault(getattr(group, key), _Sums()).add(group)
+                name = getattr(group, key)
+                if name not in sums:
+                    sums[name] = _Sums()
+                sums[name].add(group)
             if not group.success:
                 continue
             baseline += table.cost(premium, group.usage, batch=group.batch)

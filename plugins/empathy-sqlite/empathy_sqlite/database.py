@@ -20,6 +20,8 @@ PREFIX = "sqlite:///"
 MEMORY = ":memory:"
 SCHEMA_TABLE = "empathy_schema"
 BUSY_TIMEOUT_MS = 60_000
+CACHE_KIB = 32 * 1024
+"""Page cache per connection: keeps the record-id index hot for large stores."""
 _MAGIC = b"SQLite format 3\x00"
 
 Migration = Sequence[str]
@@ -93,6 +95,7 @@ def connect(url: str, component: str, migrations: Sequence[Migration]) -> sqlite
         if path != MEMORY and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         _migrate(conn, url, path, component, migrations)
     except sqlite3.Error as exc:
         conn.close()

@@ -1,17 +1,21 @@
-"""The SQLite telemetry store: one row per LLM call plus a per-day rollup kept by a trigger.
+"""The SQLite telemetry store: one row per LLM call plus hourly and daily rollups.
 
 Schema (component ``telemetry`` in ``empathy_schema``):
 
 - ``usage``: one row per :class:`~empathy_core.records.UsageRecord`; ``record_id`` is
   unique (writes are idempotent), ``ts_us`` (microseconds since the epoch, UTC) is indexed
-  for ``recent`` and for the partial first day of ``stats``.
-- ``usage_daily``: sums per (day, workflow, stage, tier, provider, model, batch, success),
-  updated by an ``AFTER INSERT`` trigger in the same transaction as the row, so it can
-  never disagree with ``usage``.
+  for ``recent`` and for the first, partial hour of ``stats``; ``group_id`` points to
+  ``usage_groups``.
+- ``usage_groups``: one row per distinct (workflow, stage, tier, provider, model, batch,
+  success); ids never change, so writers may cache them.
+- ``usage_daily`` / ``usage_hourly``: sums per (day or hour, group), updated by an
+  ``AFTER INSERT`` trigger in the same transaction as the row, so they can never
+  disagree with ``usage``.
 
-``stats(since)`` reads the rollup for every whole day after ``since`` and the raw rows of
-the partial first day only: its cost depends on the number of days and groups, not on
-the number of records.
+``stats(since)`` adds the daily rollup of whole days after ``since``, the hourly rollup
+of the whole hours before them, and the raw rows of the partial first hour
+(:class:`~empathy_core.stores.SinceBounds`), grouping by integer group id: its cost
+depends on the number of days and groups, not on the number of records.
 """
 
 from __future__ import annotations
@@ -27,14 +31,17 @@ from empathy_core.records import UsageRecord
 from empathy_core.stores import (
     DAY_US,
     GROUP_KEYS,
+    HOUR_US,
     RECORD_COLUMNS,
     SUM_COLUMNS,
+    SinceBounds,
     UsageGroup,
+    group_key,
     record_to_row,
     redact_url,
     row_to_group,
     row_to_record,
-    since_bounds,
+    to_us,
 )
 from empathy_sqlite.database import connect
 
@@ -44,6 +51,7 @@ COMPONENT = "telemetry"
 _KEYS = ", ".join(GROUP_KEYS)
 _SUMS = ", ".join(SUM_COLUMNS)
 _COLUMNS = ", ".join(RECORD_COLUMNS)
+_COUNTS = ("calls", "cache_hits", *SUM_COLUMNS)
 
 _CREATE_USAGE = """
 CREATE TABLE usage (
@@ -71,9 +79,9 @@ CREATE TABLE usage (
     prompt TEXT
 )"""
 
-_CREATE_DAILY = f"""
-CREATE TABLE usage_daily (
-    day INTEGER NOT NULL,
+_CREATE_GROUPS = f"""
+CREATE TABLE usage_groups (
+    id INTEGER PRIMARY KEY,
     workflow TEXT NOT NULL,
     stage TEXT NOT NULL,
     tier TEXT NOT NULL,
@@ -81,60 +89,94 @@ CREATE TABLE usage_daily (
     model TEXT NOT NULL,
     batch INTEGER NOT NULL,
     success INTEGER NOT NULL,
-    calls INTEGER NOT NULL,
-    cache_hits INTEGER NOT NULL,
-    input_tokens INTEGER NOT NULL,
-    output_tokens INTEGER NOT NULL,
-    cache_write_5m_tokens INTEGER NOT NULL,
-    cache_write_1h_tokens INTEGER NOT NULL,
-    cache_read_tokens INTEGER NOT NULL,
-    cost_nano INTEGER NOT NULL,
-    duration_ms REAL NOT NULL,
-    PRIMARY KEY (day, {_KEYS})
+    UNIQUE ({_KEYS})
+)"""
+
+
+def _create_rollup(table: str, bucket: str) -> str:
+    sums = ",\n    ".join(f"{c} {'REAL' if c == 'duration_ms' else 'INTEGER'} NOT NULL" for c in _COUNTS)
+    return f"""
+CREATE TABLE {table} (
+    {bucket} INTEGER NOT NULL,
+    group_id INTEGER NOT NULL,
+    {sums},
+    PRIMARY KEY ({bucket}, group_id)
 ) WITHOUT ROWID"""
 
-_ROLLUP_UPDATE = ", ".join(
-    ["calls = calls + excluded.calls", "cache_hits = cache_hits + excluded.cache_hits"]
-    + [f"{c} = {c} + excluded.{c}" for c in SUM_COLUMNS]
-)
+
+def _rollup_upsert(table: str, bucket: str, bucket_us: int) -> str:
+    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in _COUNTS)
+    values = ", ".join(f"NEW.{c}" for c in SUM_COLUMNS)
+    return f"""
+    INSERT INTO {table} ({bucket}, group_id, {", ".join(_COUNTS)})
+    VALUES (NEW.ts_us / {bucket_us}, NEW.group_id, 1, NEW.cache_read_tokens > 0, {values})
+    ON CONFLICT ({bucket}, group_id) DO UPDATE SET {updates};"""
+
 
 _CREATE_TRIGGER = f"""
-CREATE TRIGGER usage_daily_on_insert AFTER INSERT ON usage BEGIN
-    INSERT INTO usage_daily (day, {_KEYS}, calls, cache_hits, {_SUMS})
-    VALUES (NEW.ts_us / {DAY_US}, {", ".join(f"NEW.{k}" for k in GROUP_KEYS)}, 1,
-            NEW.cache_read_tokens > 0, {", ".join(f"NEW.{c}" for c in SUM_COLUMNS)})
-    ON CONFLICT (day, {_KEYS}) DO UPDATE SET {_ROLLUP_UPDATE};
+CREATE TRIGGER usage_rollup_on_insert AFTER INSERT ON usage BEGIN
+{_rollup_upsert("usage_daily", "day", DAY_US)}
+{_rollup_upsert("usage_hourly", "hour", HOUR_US)}
 END"""
 
-_RAW_SUMS = ", ".join(["COUNT(*)", "SUM(cache_read_tokens > 0)"] + [f"SUM({c})" for c in SUM_COLUMNS])
-_ROLLUP_SUMS = ", ".join(["SUM(calls)", "SUM(cache_hits)"] + [f"SUM({c})" for c in SUM_COLUMNS])
+_RAW_SUMS = ", ".join(
+    ["COUNT(*) AS calls", "SUM(cache_read_tokens > 0) AS cache_hits"]
+    + [f"SUM({c}) AS {c}" for c in SUM_COLUMNS]
+)
+_ROLLUP_SUMS = ", ".join(f"SUM({c}) AS {c}" for c in _COUNTS)
 
-_BACKFILL = f"""
-INSERT INTO usage_daily (day, {_KEYS}, calls, cache_hits, {_SUMS})
-SELECT ts_us / {DAY_US}, {_KEYS}, {_RAW_SUMS} FROM usage GROUP BY ts_us / {DAY_US}, {_KEYS}"""
+
+def _backfill(table: str, bucket_us: int) -> str:
+    return f"""
+INSERT INTO {table} SELECT ts_us / {bucket_us}, group_id, {_RAW_SUMS} FROM usage
+GROUP BY ts_us / {bucket_us}, group_id"""
+
 
 MIGRATIONS = (
     # 1: one row per call, indexed by time.
     (_CREATE_USAGE, "CREATE INDEX usage_ts ON usage (ts_us)"),
-    # 2: per-day rollup maintained on write, so stats never scan the raw rows.
-    (_CREATE_DAILY, _CREATE_TRIGGER, _BACKFILL),
+    # 2: groups and hourly/daily rollups maintained on write: stats never scan the rows.
+    (
+        _CREATE_GROUPS,
+        f"INSERT INTO usage_groups ({_KEYS}) SELECT DISTINCT {_KEYS} FROM usage",
+        "ALTER TABLE usage ADD COLUMN group_id INTEGER NOT NULL DEFAULT 0",
+        "UPDATE usage SET group_id = (SELECT g.id FROM usage_groups g WHERE "
+        + " AND ".join(f"g.{k} = usage.{k}" for k in GROUP_KEYS)
+        + ")",
+        _create_rollup("usage_daily", "day"),
+        _create_rollup("usage_hourly", "hour"),
+        _backfill("usage_daily", DAY_US),
+        _backfill("usage_hourly", HOUR_US),
+        _CREATE_TRIGGER,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _INSERT = (
-    f"INSERT INTO usage ({_COLUMNS}) VALUES ({', '.join('?' for _ in RECORD_COLUMNS)}) "
+    f"INSERT INTO usage ({_COLUMNS}, group_id) VALUES ({', '.join('?' for _ in RECORD_COLUMNS)}, ?) "
     "ON CONFLICT (record_id) DO NOTHING"
 )
-_STATS_ALL = f"SELECT {_KEYS}, {_ROLLUP_SUMS} FROM usage_daily GROUP BY {_KEYS}"
+_GROUP_INSERT = (
+    f"INSERT INTO usage_groups ({_KEYS}) VALUES ({', '.join('?' for _ in GROUP_KEYS)}) ON CONFLICT DO NOTHING"
+)
+_GROUP_ID = "SELECT id FROM usage_groups WHERE " + " AND ".join(f"{k} = ?" for k in GROUP_KEYS)
+_GROUP_SUMS = ", ".join(f"g.{k}" for k in GROUP_KEYS) + f", {_ROLLUP_SUMS}"
+_STATS_ALL = f"""
+SELECT {_GROUP_SUMS} FROM usage_daily AS parts JOIN usage_groups AS g ON g.id = parts.group_id
+GROUP BY parts.group_id"""
 _STATS_SINCE = f"""
-SELECT {_KEYS}, {_ROLLUP_SUMS} FROM (
-    SELECT {_KEYS}, calls, cache_hits, {_SUMS} FROM usage_daily WHERE day >= :first_day
+SELECT {_GROUP_SUMS} FROM (
+    SELECT group_id, {_ROLLUP_SUMS} FROM usage_daily WHERE day >= :first_day GROUP BY group_id
     UNION ALL
-    SELECT {_KEYS}, {_RAW_SUMS} FROM usage
-    WHERE ts_us >= :since_us AND ts_us < :first_day * {DAY_US}
-    GROUP BY {_KEYS}
-) GROUP BY {_KEYS}"""
+    SELECT group_id, {_ROLLUP_SUMS} FROM usage_hourly
+    WHERE hour >= :first_hour AND hour < :first_day * 24 GROUP BY group_id
+    UNION ALL
+    SELECT group_id, {_RAW_SUMS} FROM usage
+    WHERE ts_us >= :since_us AND ts_us < :first_hour * {HOUR_US} GROUP BY group_id
+) AS parts JOIN usage_groups AS g ON g.id = parts.group_id
+GROUP BY parts.group_id"""
 _PAGE = 1000
+_EARLIEST = -(2**62)
 
 
 class SQLiteTelemetryStore:
@@ -150,6 +192,7 @@ class SQLiteTelemetryStore:
     def __init__(self, url: str) -> None:
         self.url = redact_url(url)
         self._lock = threading.RLock()
+        self._groups: dict[tuple[object, ...], int] = {}
         self._conn: sqlite3.Connection | None = connect(url, COMPONENT, MIGRATIONS)
 
     def __repr__(self) -> str:
@@ -185,26 +228,43 @@ class SQLiteTelemetryStore:
 
     def write_many(self, records: Iterable[UsageRecord]) -> int:
         """Store ``records`` in one transaction; returns how many were new."""
-        rows = [record_to_row(r) for r in records]
-        if not rows:
+        records = list(records)
+        if not records:
             return 0
-        return self._run(lambda conn: conn.executemany(_INSERT, rows).rowcount, write=True)
+
+        learned: dict[tuple[object, ...], int] = {}
+
+        def insert(conn: sqlite3.Connection) -> int:
+            rows = [(*record_to_row(r), self._group_id(conn, group_key(r), learned)) for r in records]
+            return conn.executemany(_INSERT, rows).rowcount
+
+        written = self._run(insert, write=True)
+        self._groups.update(learned)  # only ids whose creation was committed
+        return written
+
+    def _group_id(
+        self, conn: sqlite3.Connection, key: tuple[object, ...], learned: dict[tuple[object, ...], int]
+    ) -> int:
+        """The id of ``key`` in ``usage_groups``, created if new (ids never change)."""
+        found = self._groups.get(key) or learned.get(key)
+        if found is None:
+            conn.execute(_GROUP_INSERT, key)
+            found = learned[key] = conn.execute(_GROUP_ID, key).fetchone()[0]
+        return found
 
     def stats(self, since: datetime | None = None) -> list[UsageGroup]:
-        """Per-group sums since ``since``: rollup for whole days, raw rows for the first."""
-        since_us, first_day = since_bounds(since)
-        if since_us is None:
+        """Per-group sums since ``since`` from the rollups (and at most an hour of rows)."""
+        if since is None:
             rows = self._run(lambda conn: conn.execute(_STATS_ALL).fetchall())
         else:
-            params = {"since_us": since_us, "first_day": first_day}
+            params = SinceBounds.of(since).params()
             rows = self._run(lambda conn: conn.execute(_STATS_SINCE, params).fetchall())
         return [row_to_group(row) for row in rows]
 
     def recent(self, limit: int = 100, since: datetime | None = None) -> list[UsageRecord]:
         """The ``limit`` newest records since ``since``, newest first."""
-        since_us, _ = since_bounds(since)
         sql = f"SELECT {_COLUMNS} FROM usage WHERE ts_us >= ? ORDER BY ts_us DESC, id DESC LIMIT ?"
-        params = (since_us if since_us is not None else -(2**62), max(0, limit))
+        params = (_EARLIEST if since is None else to_us(since), max(0, limit))
         rows = self._run(lambda conn: conn.execute(sql, params).fetchall())
         return [row_to_record(row) for row in rows]
 
@@ -214,9 +274,8 @@ class SQLiteTelemetryStore:
         The lock is released between pages (keyset pagination on ``(ts_us, id)``), so a
         long export never blocks writers of the same process.
         """
-        since_us, _ = since_bounds(since)
         sql = f"SELECT id, {_COLUMNS} FROM usage WHERE (ts_us, id) > (?, ?) ORDER BY ts_us, id LIMIT {_PAGE}"
-        last = (-(2**62), -1) if since_us is None else (since_us - 1, 2**62)
+        last = (_EARLIEST, -1) if since is None else (to_us(since) - 1, -_EARLIEST)
         while True:
             page = self._run(lambda conn, key=last: conn.execute(sql, key).fetchall())
             yield from (row_to_record(row[1:]) for row in page)
@@ -229,11 +288,11 @@ class SQLiteTelemetryStore:
         return self._run(lambda conn: conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0])
 
     def reset(self) -> None:
-        """Delete every record and its rollup in one transaction."""
+        """Delete every record and its rollups in one transaction."""
 
         def clear(conn: sqlite3.Connection) -> None:
-            conn.execute("DELETE FROM usage")
-            conn.execute("DELETE FROM usage_daily")
+            for table in ("usage", "usage_daily", "usage_hourly"):
+                conn.execute(f"DELETE FROM {table}")  # groups stay: other writers cache their ids
 
         self._run(clear, write=True)
 
