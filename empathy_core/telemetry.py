@@ -218,7 +218,8 @@ class _Sums:
 
     def tokens(self) -> dict[str, int]:
         parts = (self.input_tokens, self.output_tokens, self.cache_write_tokens, self.cache_read_tokens)
-        return dict(zip(("input", "output", "cache_write", "cache_read"), parts), total=sum(parts))
+        names = ("input", "output", "cache_write", "cache_read")
+        return dict(zip(names, parts, strict=True), total=sum(parts))
 
     def summary(self) -> dict[str, Any]:
         return {
