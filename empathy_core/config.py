@@ -49,8 +49,8 @@ class TelemetryConfig:
     enabled: bool = True
     """Send every LLM call's usage record to the telemetry store."""
     store: str = ""
-    """Store URL (``sqlite:///path``, ``postgresql://...``, ``redis://...``, ``jsonl:///path``);
-    empty: ``sqlite:///<cache dir>/empathy.db``."""
+    """Store URL (``sqlite:///path``, ``postgresql://...``, ``jsonl:///path``: the scheme picks the
+    storage plugin); empty: ``sqlite:///<cache dir>/empathy.db``."""
     retention_days: int = 30
     """Days of usage records kept."""
     export_format: str = "csv"
