@@ -1,9 +1,10 @@
 """The PostgreSQL telemetry store: the SQLite store's schema and queries, in PostgreSQL.
 
-Tables ``usage`` (one row per call, ``record_id`` unique, ``ts_us`` indexed) and
-``usage_daily`` (sums per day and group, kept by an ``AFTER INSERT`` trigger in the same
-transaction) live in the URL's schema (``?schema=``, default ``empathy``). ``stats``
-reads the rollup for whole days and the raw rows of the partial first day.
+Tables ``usage`` (one row per call, ``record_id`` unique, ``ts_us`` indexed),
+``usage_groups`` (one id per distinct group key) and ``usage_daily`` / ``usage_hourly``
+(sums per bucket and group, kept by an ``AFTER INSERT`` trigger in the same transaction)
+live in the URL's schema (``?schema=``, default ``empathy``). ``stats`` reads the daily
+rollup for whole days, the hourly rollup for whole hours and at most an hour of rows.
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from empathy_core.records import UsageRecord
 from empathy_core.stores import (
     DAY_US,
     GROUP_KEYS,
+    HOUR_US,
     RECORD_COLUMNS,
     SUM_COLUMNS,
+    SinceBounds,
     UsageGroup,
+    group_key,
     record_to_row,
     redact_url,
     row_to_group,
     row_to_record,
-    since_bounds,
+    to_us,
 )
 from empathy_postgres.database import connect
 
@@ -35,6 +39,8 @@ COMPONENT = "telemetry"
 _KEYS = ", ".join(GROUP_KEYS)
 _SUMS = ", ".join(SUM_COLUMNS)
 _COLUMNS = ", ".join(RECORD_COLUMNS)
+
+_COUNTS = ("calls", "cache_hits", *SUM_COLUMNS)
 
 _CREATE_USAGE = """
 CREATE TABLE usage (
@@ -62,9 +68,9 @@ CREATE TABLE usage (
     prompt TEXT
 )"""
 
-_CREATE_DAILY = f"""
-CREATE TABLE usage_daily (
-    day BIGINT NOT NULL,
+_CREATE_GROUPS = f"""
+CREATE TABLE usage_groups (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     workflow TEXT NOT NULL,
     stage TEXT NOT NULL,
     tier TEXT NOT NULL,
@@ -72,72 +78,104 @@ CREATE TABLE usage_daily (
     model TEXT NOT NULL,
     batch SMALLINT NOT NULL,
     success SMALLINT NOT NULL,
-    calls BIGINT NOT NULL,
-    cache_hits BIGINT NOT NULL,
-    input_tokens BIGINT NOT NULL,
-    output_tokens BIGINT NOT NULL,
-    cache_write_5m_tokens BIGINT NOT NULL,
-    cache_write_1h_tokens BIGINT NOT NULL,
-    cache_read_tokens BIGINT NOT NULL,
-    cost_nano BIGINT NOT NULL,
-    duration_ms DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (day, {_KEYS})
+    UNIQUE ({_KEYS})
 )"""
 
-_ROLLUP_UPDATE = ", ".join(
-    [
-        "calls = usage_daily.calls + excluded.calls",
-        "cache_hits = usage_daily.cache_hits + excluded.cache_hits",
-    ]
-    + [f"{c} = usage_daily.{c} + excluded.{c}" for c in SUM_COLUMNS]
-)
+
+def _create_rollup(table: str, bucket: str) -> str:
+    sums = ",\n    ".join(
+        f"{c} {'DOUBLE PRECISION' if c == 'duration_ms' else 'BIGINT'} NOT NULL" for c in _COUNTS
+    )
+    return f"""
+CREATE TABLE {table} (
+    {bucket} BIGINT NOT NULL,
+    group_id BIGINT NOT NULL,
+    {sums},
+    PRIMARY KEY ({bucket}, group_id)
+)"""
+
+
+def _rollup_upsert(table: str, bucket: str, bucket_us: int) -> str:
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in _COUNTS)
+    values = ", ".join(f"NEW.{c}" for c in SUM_COLUMNS)
+    return f"""
+    INSERT INTO {table} ({bucket}, group_id, {", ".join(_COUNTS)})
+    VALUES (NEW.ts_us / {bucket_us}, NEW.group_id, 1, (NEW.cache_read_tokens > 0)::int, {values})
+    ON CONFLICT ({bucket}, group_id) DO UPDATE SET {updates};"""
+
 
 _CREATE_FUNCTION = f"""
-CREATE FUNCTION usage_daily_on_insert() RETURNS trigger LANGUAGE plpgsql
+CREATE FUNCTION usage_rollup_on_insert() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
 BEGIN
-    INSERT INTO usage_daily (day, {_KEYS}, calls, cache_hits, {_SUMS})
-    VALUES (NEW.ts_us / {DAY_US}, {", ".join(f"NEW.{k}" for k in GROUP_KEYS)}, 1,
-            (NEW.cache_read_tokens > 0)::int, {", ".join(f"NEW.{c}" for c in SUM_COLUMNS)})
-    ON CONFLICT (day, {_KEYS}) DO UPDATE SET {_ROLLUP_UPDATE};
+{_rollup_upsert("usage_daily", "day", DAY_US)}
+{_rollup_upsert("usage_hourly", "hour", HOUR_US)}
     RETURN NULL;
 END
 $$"""
 
 _CREATE_TRIGGER = (
-    "CREATE TRIGGER usage_daily_on_insert AFTER INSERT ON usage "
-    "FOR EACH ROW EXECUTE FUNCTION usage_daily_on_insert()"
+    "CREATE TRIGGER usage_rollup_on_insert AFTER INSERT ON usage "
+    "FOR EACH ROW EXECUTE FUNCTION usage_rollup_on_insert()"
 )
 
-_RAW_SUMS = ", ".join(["COUNT(*)", "SUM((cache_read_tokens > 0)::int)"] + [f"SUM({c})" for c in SUM_COLUMNS])
-_ROLLUP_SUMS = ", ".join(["SUM(calls)", "SUM(cache_hits)"] + [f"SUM({c})" for c in SUM_COLUMNS])
+_RAW_SUMS = ", ".join(
+    ["COUNT(*) AS calls", "SUM((cache_read_tokens > 0)::int) AS cache_hits"]
+    + [f"SUM({c}) AS {c}" for c in SUM_COLUMNS]
+)
+_ROLLUP_SUMS = ", ".join(f"SUM({c}) AS {c}" for c in _COUNTS)
 
-_BACKFILL = f"""
-INSERT INTO usage_daily (day, {_KEYS}, calls, cache_hits, {_SUMS})
-SELECT ts_us / {DAY_US}, {_KEYS}, {_RAW_SUMS} FROM usage GROUP BY ts_us / {DAY_US}, {_KEYS}"""
+
+def _backfill(table: str, bucket_us: int) -> str:
+    return f"""
+INSERT INTO {table} SELECT ts_us / {bucket_us}, group_id, {_RAW_SUMS} FROM usage
+GROUP BY ts_us / {bucket_us}, group_id"""
+
 
 MIGRATIONS = (
     # 1: one row per call, indexed by time.
     (_CREATE_USAGE, "CREATE INDEX usage_ts ON usage (ts_us)"),
-    # 2: per-day rollup maintained on write, so stats never scan the raw rows.
-    (_CREATE_DAILY, _CREATE_FUNCTION, _CREATE_TRIGGER, _BACKFILL),
+    # 2: groups and hourly/daily rollups maintained on write: stats never scan the rows.
+    (
+        _CREATE_GROUPS,
+        f"INSERT INTO usage_groups ({_KEYS}) SELECT DISTINCT {_KEYS} FROM usage",
+        "ALTER TABLE usage ADD COLUMN group_id BIGINT NOT NULL DEFAULT 0",
+        "UPDATE usage SET group_id = g.id FROM usage_groups g WHERE "
+        + " AND ".join(f"g.{k} = usage.{k}" for k in GROUP_KEYS),
+        _create_rollup("usage_daily", "day"),
+        _create_rollup("usage_hourly", "hour"),
+        _backfill("usage_daily", DAY_US),
+        _backfill("usage_hourly", HOUR_US),
+        _CREATE_FUNCTION,
+        _CREATE_TRIGGER,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _INSERT = (
-    f"INSERT INTO usage ({_COLUMNS}) VALUES ({', '.join('%s' for _ in RECORD_COLUMNS)}) "
+    f"INSERT INTO usage ({_COLUMNS}, group_id) VALUES ({', '.join('%s' for _ in RECORD_COLUMNS)}, %s) "
     "ON CONFLICT (record_id) DO NOTHING"
 )
-_STATS_ALL = f"SELECT {_KEYS}, {_ROLLUP_SUMS} FROM usage_daily GROUP BY {_KEYS}"
+_GROUP_MARKS = ", ".join("%s" for _ in GROUP_KEYS)
+_GROUP_INSERT = f"INSERT INTO usage_groups ({_KEYS}) VALUES ({_GROUP_MARKS}) ON CONFLICT DO NOTHING"
+_GROUP_ID = "SELECT id FROM usage_groups WHERE " + " AND ".join(f"{k} = %s" for k in GROUP_KEYS)
+_GROUP_SUMS = ", ".join(f"g.{k}" for k in GROUP_KEYS) + ", " + ", ".join(f"SUM(parts.{c})" for c in _COUNTS)
+_STATS_ALL = f"""
+SELECT {_GROUP_SUMS} FROM usage_daily AS parts JOIN usage_groups AS g ON g.id = parts.group_id
+GROUP BY g.id"""
 _STATS_SINCE = f"""
-SELECT {_KEYS}, {_ROLLUP_SUMS} FROM (
-    SELECT {_KEYS}, calls, cache_hits, {_SUMS} FROM usage_daily WHERE day >= %(first_day)s
+SELECT {_GROUP_SUMS} FROM (
+    SELECT group_id, {_ROLLUP_SUMS} FROM usage_daily WHERE day >= %(first_day)s GROUP BY group_id
     UNION ALL
-    SELECT {_KEYS}, {_RAW_SUMS} FROM usage
-    WHERE ts_us >= %(since_us)s AND ts_us < %(first_day)s * {DAY_US}
-    GROUP BY {_KEYS}
-) AS parts GROUP BY {_KEYS}"""
+    SELECT group_id, {_ROLLUP_SUMS} FROM usage_hourly
+    WHERE hour >= %(first_hour)s AND hour < %(first_day)s * 24 GROUP BY group_id
+    UNION ALL
+    SELECT group_id, {_RAW_SUMS} FROM usage
+    WHERE ts_us >= %(since_us)s AND ts_us < %(first_hour)s * {HOUR_US} GROUP BY group_id
+) AS parts JOIN usage_groups AS g ON g.id = parts.group_id
+GROUP BY g.id"""
 _PAGE = 1000
+_EARLIEST = -(2**62)
 
 
 class PostgresTelemetryStore:
@@ -153,6 +191,7 @@ class PostgresTelemetryStore:
         self.url = redact_url(url)
         self._lock = threading.RLock()
         self._conn: Any = None
+        self._groups: dict[tuple[object, ...], int] = {}
         self._conn, self.schema = connect(url, COMPONENT, MIGRATIONS)
 
     def __repr__(self) -> str:
@@ -177,41 +216,50 @@ class PostgresTelemetryStore:
 
     def write_many(self, records: Iterable[UsageRecord]) -> int:
         """Store ``records`` in one transaction; returns how many were new."""
-        rows = [record_to_row(r) for r in records]
-        if not rows:
+        records = list(records)
+        if not records:
             return 0
+        learned: dict[tuple[object, ...], int] = {}
 
         def insert(conn: Any) -> int:
+            rows = [(*record_to_row(r), self._group_id(conn, group_key(r), learned)) for r in records]
             with conn.cursor() as cursor:
                 cursor.executemany(_INSERT, rows)
                 return cursor.rowcount
 
-        return self._run(insert)
+        written = self._run(insert)
+        self._groups.update(learned)  # only ids whose creation was committed
+        return written
+
+    def _group_id(self, conn: Any, key: tuple[object, ...], learned: dict[tuple[object, ...], int]) -> int:
+        """The id of ``key`` in ``usage_groups``, created if new (ids never change)."""
+        found = self._groups.get(key) or learned.get(key)
+        if found is None:
+            conn.execute(_GROUP_INSERT, key)
+            found = learned[key] = conn.execute(_GROUP_ID, key).fetchone()[0]
+        return found
 
     def stats(self, since: datetime | None = None) -> list[UsageGroup]:
-        """Per-group sums since ``since``: rollup for whole days, raw rows for the first."""
-        since_us, first_day = since_bounds(since)
-        if since_us is None:
+        """Per-group sums since ``since`` from the rollups (and at most an hour of rows)."""
+        if since is None:
             rows = self._run(lambda conn: conn.execute(_STATS_ALL).fetchall())
         else:
-            params = {"since_us": since_us, "first_day": first_day}
+            params = SinceBounds.of(since).params()
             rows = self._run(lambda conn: conn.execute(_STATS_SINCE, params).fetchall())
         return [row_to_group(row) for row in rows]
 
     def recent(self, limit: int = 100, since: datetime | None = None) -> list[UsageRecord]:
         """The ``limit`` newest records since ``since``, newest first."""
-        since_us, _ = since_bounds(since)
         sql = f"SELECT {_COLUMNS} FROM usage WHERE ts_us >= %s ORDER BY ts_us DESC, id DESC LIMIT %s"
-        params = (since_us if since_us is not None else -(2**62), max(0, limit))
+        params = (_EARLIEST if since is None else to_us(since), max(0, limit))
         return [row_to_record(row) for row in self._run(lambda conn: conn.execute(sql, params).fetchall())]
 
     def iter_records(self, since: datetime | None = None) -> Iterator[UsageRecord]:
         """Every record since ``since``, oldest first, in pages of 1,000 rows (keyset)."""
-        since_us, _ = since_bounds(since)
         sql = (
             f"SELECT id, {_COLUMNS} FROM usage WHERE (ts_us, id) > (%s, %s) ORDER BY ts_us, id LIMIT {_PAGE}"
         )
-        last = (-(2**62), -1) if since_us is None else (since_us - 1, 2**62)
+        last = (_EARLIEST, -1) if since is None else (to_us(since) - 1, -_EARLIEST)
         while True:
             page = self._run(lambda conn, key=last: conn.execute(sql, key).fetchall())
             yield from (row_to_record(row[1:]) for row in page)
@@ -224,8 +272,8 @@ class PostgresTelemetryStore:
         return int(self._run(lambda conn: conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0]))
 
     def reset(self) -> None:
-        """Delete every record and its rollup in one transaction."""
-        self._run(lambda conn: conn.execute("TRUNCATE usage, usage_daily"))
+        """Delete every record and its rollups in one transaction (groups stay: writers cache ids)."""
+        self._run(lambda conn: conn.execute("TRUNCATE usage, usage_daily, usage_hourly"))
 
     def close(self) -> None:
         """Close the connection (idempotent)."""

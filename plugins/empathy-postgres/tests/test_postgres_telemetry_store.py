@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import timedelta
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from empathy_core.errors import StorageError
-from empathy_core.testing.store_conformance import TelemetryStoreConformance, make_record
+from empathy_core.stores import RECORD_COLUMNS, group_records, record_to_row
+from empathy_core.testing.store_conformance import (
+    NOW,
+    TelemetryStoreConformance,
+    assert_same_groups,
+    make_record,
+)
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
 
@@ -61,6 +68,32 @@ def test_schema_version_and_tables(schema: str) -> None:
     with psycopg.connect(SERVER) as conn:
         version = conn.execute(f"SELECT version FROM {schema}.empathy_schema WHERE component = 'telemetry'")
         assert version.fetchone() == (len(MIGRATIONS),)
+
+
+def test_version_1_schema_is_migrated_and_its_rows_rolled_up(schema: str) -> None:
+    from empathy_postgres.telemetry_store import MIGRATIONS, PostgresTelemetryStore
+
+    records = [make_record(i) for i in range(60)]
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"SET search_path TO {schema}")
+        conn.execute("CREATE TABLE empathy_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO empathy_schema VALUES ('telemetry', 1)")
+        marks = ", ".join(["%s"] * len(RECORD_COLUMNS))
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO usage ({', '.join(RECORD_COLUMNS)}) VALUES ({marks})",
+                [record_to_row(r) for r in records],
+            )
+    store = PostgresTelemetryStore(url_for(schema))
+    try:
+        assert_same_groups(store.stats(), group_records(records))
+        assert_same_groups(store.stats(NOW - timedelta(days=2, minutes=7)),
+                           group_records(r for r in records if r.timestamp >= NOW - timedelta(days=2, minutes=7)))  # fmt: skip
+    finally:
+        store.close()
 
 
 def test_foreign_schema_is_refused_and_untouched(schema: str) -> None:
