@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import timedelta
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -90,8 +90,8 @@ def test_version_1_schema_is_migrated_and_its_rows_rolled_up(schema: str) -> Non
     store = PostgresTelemetryStore(url_for(schema))
     try:
         assert_same_groups(store.stats(), group_records(records))
-        assert_same_groups(store.stats(NOW - timedelta(days=2, minutes=7)),
-                           group_records(r for r in records if r.timestamp >= NOW - timedelta(days=2, minutes=7)))  # fmt: skip
+        since = NOW - timedelta(days=2, minutes=7)
+        assert_same_groups(store.stats(since), group_records(r for r in records if r.timestamp >= since))
     finally:
         store.close()
 
