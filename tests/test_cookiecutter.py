@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -169,3 +170,16 @@ def test_generated_plugin_tests_pass_in_the_fresh_venv(installed):
     )
     _check(proc)
     assert " passed" in proc.stdout and "failed" not in proc.stdout and "skipped" not in proc.stdout
+
+
+def test_tutorial_quotes_the_generated_code_verbatim(tmp_path):
+    """docs/authoring/tutorial.md shows the template's workflow, settings, plugin and test code."""
+    project = _generate(tmp_path)
+    generated = {line.rstrip() for p in project.rglob("*.py") for line in p.read_text().splitlines()}
+    tutorial = (ROOT / "docs" / "authoring" / "tutorial.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", tutorial, re.DOTALL)
+    quoted = [b for b in blocks if re.search(r"^(class |@hookimpl|def test_)", b, re.MULTILINE)]
+    assert len(quoted) >= 4
+    for block in quoted:  # a quote may leave lines out, but each line it shows is generated
+        unknown = [line for line in block.splitlines() if line.strip() and line.rstrip() not in generated]
+        assert not unknown, f"the tutorial quotes lines the template does not generate: {unknown}"
