@@ -11,9 +11,8 @@ and corroboration. Scores are kept per repository so the next run shows the tren
 from __future__ import annotations
 
 import functools
-import heapq
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
 
 MODES = ("daily", "weekly", "release")
 AGREE_BONUS = 3
+SAME_RULE_LIMIT = 3
 DISPUTE_PENALTY = 5
 
 
@@ -58,7 +58,8 @@ def rank_findings(
 
     Severity first; a finding is corroborated by every other agent that agreed with it
     or reported a medium or high finding at the same place, and loses rank for each
-    dispute.
+    dispute. At most :data:`SAME_RULE_LIMIT` findings of one agent's rule are listed, so
+    one noisy rule cannot hide every other problem.
     """
     places: dict[tuple[str, int], set[str]] = defaultdict(set)
     for report in reports:
@@ -85,7 +86,15 @@ def rank_findings(
             if disputes:
                 weight -= DISPUTE_PENALTY * disputes.get(key, 0)
             candidates.append((-weight, order, finding.file, finding.line, agent, finding, backers))
-    top = heapq.nsmallest(limit, candidates, key=lambda item: item[:4])
+    candidates.sort(key=lambda item: item[:4])
+    top, per_rule = [], Counter[tuple[str, str]]()
+    for item in candidates:
+        rule = (item[4], item[5].rule)
+        if per_rule[rule] < SAME_RULE_LIMIT:
+            per_rule[rule] += 1
+            top.append(item)
+            if len(top) == limit:
+                break
     return [
         RankedFinding(agent=agent, finding=finding, corroborated_by=tuple(sorted(backers)))
         for *_, agent, finding, backers in top
