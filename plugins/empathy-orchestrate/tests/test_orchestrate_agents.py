@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from empathy_orchestrate.settings import OrchestrateSettings
+
 
 def findings(report: Any, agent: str, rule: str) -> list[Any]:
     return [f for f in report.agent(agent).findings if f.rule.startswith(rule)]
@@ -125,3 +127,25 @@ def test_coverage_corroborates_findings_in_untested_code(known_report: Any) -> N
 def test_nothing_is_written_into_the_analysed_repository(known_report: Any, helpers: Any) -> None:
     root, _, before = known_report
     assert helpers.tree_state(root) == before
+
+
+def test_architecture_layers_tests_and_private_modules(make_repo: Any, run_check: Any) -> None:
+    files = {
+        "app/__init__.py": '"""App."""\n',
+        "app/core.py": '"""Core."""\n\nfrom app import api\n',
+        "app/api.py": '"""API."""\n\nfrom app import core\nfrom lib import _impl\n',
+        "app/bad.py": '"""Imports test helpers."""\n\nfrom tests import helpers\n',
+        "lib/__init__.py": '"""Lib."""\n',
+        "lib/_impl.py": '"""Private."""\n',
+        "tests/__init__.py": "",
+        "tests/helpers.py": '"""Helpers."""\n',
+    }
+    settings = OrchestrateSettings(layers=["app.core", "app.api"])
+    report = run_check(make_repo(files), agents=["architecture"], settings=settings)
+    rules = {(f.rule, f.file, f.line) for f in report.agent("architecture").findings}
+    assert rules == {
+        ("import-cycle", "app/api.py", 3),
+        ("layer-violation", "app/core.py", 3),
+        ("private-import", "app/api.py", 4),
+        ("imports-test-code", "app/bad.py", 3),
+    }
