@@ -21,6 +21,7 @@ import sysconfig
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 PACKAGES = ("rich", "pygments", "markdown_it")
 CHANGED = ("pygments/lexers/teal.py", "rich/emoji.py", "markdown_it/rules_inline/strikethrough.py")
@@ -37,10 +38,9 @@ def copy_repository(target: Path) -> int:
     return sum(1 for _ in target.rglob("*.py"))
 
 
-def timed(path: Path) -> tuple[float, object]:
-    from empathy_core.plugins import make_plugin_manager
-
+def timed(path: Path) -> tuple[float, Any]:
     import empathy_orchestrate.plugin as orchestrate_plugin
+    from empathy_core.plugins import make_plugin_manager
     from empathy_orchestrate.healthcheck import health_check
     from empathy_orchestrate.settings import OrchestrateSettings
 
@@ -51,12 +51,12 @@ def timed(path: Path) -> tuple[float, object]:
     return time.perf_counter() - start, report
 
 
-def describe(label: str, seconds: float, report: object) -> None:
+def describe(label: str, seconds: float, report: Any) -> None:
     tools = ", ".join(
         f"{name} {s.runs}x/{s.files} files" if s.runs else f"{name} cached"
-        for name, s in report.tools.items()  # type: ignore[attr-defined]
+        for name, s in report.tools.items()
     )
-    print(f"{label:<18} {seconds * 1000:>10.1f} ms   score {report.score}   tools: {tools}")  # type: ignore[attr-defined]
+    print(f"{label:<26} {seconds * 1000:>10.1f} ms   score {report.score}   tools: {tools}")
 
 
 def main() -> None:
@@ -88,7 +88,7 @@ def main() -> None:
             one_samples.append(seconds)
             describe(f"changed {Path(rel).name}", seconds, report)
         one = statistics.median(one_samples)
-        print(f"{'one file (median)':<18} {one * 1000:>10.1f} ms")
+        print(f"{'one file (median)':<26} {one * 1000:>10.1f} ms")
 
         warm_ratio = cold / warm
         one_share = one / cold
