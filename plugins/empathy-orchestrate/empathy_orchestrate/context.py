@@ -73,6 +73,9 @@ class AnalysisContext:
         self.started_ns = time.time_ns()
         entries = [*repo.files, *repo.configs]
         self.snapshot, self.read = fingerprint.hash_files(entries, cache.snapshot, cache.snapshot_taken_ns)
+        if len(self.snapshot) < len(entries):
+            repo.files = [f for f in repo.files if f.rel in self.snapshot]
+            repo.configs = [c for c in repo.configs if c.rel in self.snapshot]
         self.hashes = {rel: entry[3] for rel, entry in self.snapshot.items()}
         self.lines = {rel: entry[4] for rel, entry in self.snapshot.items()}
         self.tmp_dir = Path(tempfile.mkdtemp(prefix="empathy-orchestrate-"))

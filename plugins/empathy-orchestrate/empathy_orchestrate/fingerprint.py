@@ -35,7 +35,7 @@ def hash_files(
 
     Returns ``(snapshot, read)``: the new snapshot (rel -> ``[mtime_ns, size, inode,
     digest, lines]``) and the rel paths whose bytes were read. Malformed entries of
-    ``previous`` are ignored.
+    ``previous`` are ignored; a file that cannot be read is left out.
     """
     snapshot: Snapshot = {}
     read: list[str] = []
@@ -55,7 +55,10 @@ def hash_files(
         ):
             snapshot[file.rel] = entry
         else:
-            snapshot[file.rel] = [mtime, size, inode, *read_digest(file.path)]
+            try:
+                snapshot[file.rel] = [mtime, size, inode, *read_digest(file.path)]
+            except OSError:  # removed or unreadable since the scan: not part of this run
+                continue
             read.append(file.rel)
     return snapshot, read
 

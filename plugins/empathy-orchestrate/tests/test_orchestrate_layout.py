@@ -116,3 +116,11 @@ def test_import_resolution_and_cycles() -> None:
         graph.add(source, target, 1)
     assert graph.cycles() == [["pkg.a", "pkg.b", "pkg.sub.c"]]
     assert graph.cycle_path(["pkg.a", "pkg.b", "pkg.sub.c"]) == ["pkg.a", "pkg.b", "pkg.sub.c", "pkg.a"]
+
+
+def test_a_file_removed_after_the_scan_is_left_out(helpers: Any, tmp_path: Path) -> None:
+    root = helpers.write_tree(tmp_path / "r", {"a.py": "a = 1\n", "b.py": "b = 2\n"})
+    repo = scan(root)
+    (root / "b.py").unlink()
+    snapshot, read = fingerprint.hash_files(repo.files, {}, 0)
+    assert list(snapshot) == ["a.py"] and read == ["a.py"]
