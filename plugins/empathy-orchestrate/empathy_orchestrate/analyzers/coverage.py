@@ -47,6 +47,9 @@ class PytestCoverage(ProjectTool):
             raise ToolUnavailable("pytest is not installed: install pytest")
         return f"{coverage_version}+pytest-{pytest_version}"
 
+    def display_version(self) -> str:
+        return self.version().replace("+pytest-", ", pytest ")
+
     def check(self, ctx: AnalysisContext) -> None:
         if is_nested():
             raise ToolUnavailable(f"tests are not run inside another health-check ({NESTED_ENV} is set)")
