@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import attrs
+
 from empathy_core.plugins import make_plugin_manager
 from empathy_core.records import Usage, UsageRecord, utcnow
 from empathy_core.telemetry import UsageTracker
@@ -147,8 +149,11 @@ def main() -> int:
         ratio = jsonl_ms / sqlite_ms
         print(f"ratio jsonl / sqlite: {ratio:,.0f}x")
         since = utcnow() - timedelta(days=30)
-        answers = [sorted(store.stats(since), key=repr) for store in (sqlite, JsonlTelemetryStore(jsonl_url))]
-        same = answers[0] == answers[1]
+        answers = [
+            sorted((attrs.evolve(g, duration_ms=round(g.duration_ms)) for g in store.stats(since)), key=repr)
+            for store in (sqlite, JsonlTelemetryStore(jsonl_url))
+        ]
+        same = answers[0] == answers[1]  # durations are float sums: compared to the millisecond
         print(f"same groups from both stores: {same} ({sqlite_stats['total_calls']:,} calls, "
               f"${sqlite_stats['total_cost']:,.2f}; jsonl {jsonl_stats['total_calls']:,})")  # fmt: skip
         sqlite.close()
