@@ -54,19 +54,11 @@ class AgentReport:
     metrics: dict[str, float] = attrs.Factory(dict)
     from_cache: bool = False
     complete: bool = True
-    synthesis: str | None = None
 
     @property
     def counted(self) -> bool:
         """True when the report has a score that counts towards the overall score."""
         return self.status == "ok" and self.score is not None
-
-    def counts(self) -> dict[str, int]:
-        """Number of findings per severity."""
-        out = dict.fromkeys(SEVERITIES, 0)
-        for finding in self.findings:
-            out[finding.severity] += 1
-        return out
 
 
 @attrs.frozen

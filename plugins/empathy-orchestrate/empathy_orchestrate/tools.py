@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from empathy_orchestrate.context import AnalysisContext
     from empathy_orchestrate.layout import Repository, SourceFile
 
-Row = list[Any]  # [line, severity, rule, message] for one file, or [file, line, ...] project-wide
-
 
 @cache
 def dist_version(dist: str) -> str | None:
