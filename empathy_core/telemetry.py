@@ -419,8 +419,9 @@ class UsageTracker:
         ``baseline_cost`` is what the successful calls' recorded tokens would have cost on
         the PREMIUM tier's model (same batch and cache treatment); ``savings`` is
         ``baseline_cost - total_cost``. ``cache_savings`` is defined by
-        :func:`cache_savings`. Models without a price are listed in ``unpriced_models``
-        and contribute no cache savings.
+        :func:`cache_savings`. Calls on free models (the mock provider's) spent nothing
+        and count toward neither figure; models without a price are listed in
+        ``unpriced_models`` and count toward neither.
         """
         groups = self.store.stats(_since(days))
         table = self.config.price_table()
@@ -439,11 +440,15 @@ class UsageTracker:
                 sums[name].add(group)
             if not group.success:
                 continue
-            baseline += table.cost(premium, group.usage, batch=group.batch)
             try:
-                saved_by_cache += cache_savings(group, table)
+                price = table.price_for(group.model)
             except PricingError:
                 unpriced.add(group.model)
+                continue
+            if price.input == price.output == 0:
+                continue  # a free model (the offline mock): nothing was spent, nothing saved
+            baseline += table.cost(premium, group.usage, batch=group.batch)
+            saved_by_cache += cache_savings(group, table)
         cost = total.cost
         return {
             "days": days,

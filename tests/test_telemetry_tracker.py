@@ -285,3 +285,15 @@ def test_workflow_calls_reach_the_store(empathy_pm, run_workflow, usage_records)
     assert set(stats["by_tier"]) == {"cheap", "capable", "premium"}
     assert all(e["user_id"].startswith("sha256:") for e in tracker.get_recent_entries())
     assert os.environ["EMPATHY_CACHE_DIR"] in tracker.store.url
+
+
+def test_offline_mock_runs_claim_no_savings(empathy_pm, run_workflow) -> None:
+    """Calls that cost nothing must not turn into 'savings' against the PREMIUM baseline."""
+    empathy_pm.plugins.append(sqlite_plugin)
+    result = run_workflow(Review, {"topic": "auth.py"})
+    assert result.status == "success", result.error
+    stats = UsageTracker(empathy_pm.get()).get_stats(days=1)
+    assert stats["total_calls"] == 3
+    assert stats["total_cost"] == 0
+    assert stats["baseline_cost"] == 0 and stats["savings"] == 0 and stats["savings_percent"] == 0
+    assert stats["cache_savings"] == 0
