@@ -258,16 +258,16 @@ class History:
             else []
         )
 
-    def previous(self, mode: str) -> dict[str, Any] | None:
-        """The last entry recorded for ``mode``."""
+    def previous(self, selection: str) -> dict[str, Any] | None:
+        """The last entry recorded for ``selection`` (a mode, or ``agents:<names>``)."""
         for entry in reversed(self.entries):
-            if entry.get("mode") == mode:
+            if entry.get("mode") == selection:
                 return entry
         return None
 
-    def append(self, mode: str, score: float | None, scores: dict[str, float]) -> None:
-        """Record one run (keeps the last :data:`HISTORY_LIMIT`)."""
-        self.entries.append({"mode": mode, "at": time.time(), "score": score, "scores": scores})
+    def append(self, selection: str, score: float | None, scores: dict[str, float]) -> None:
+        """Record one run of ``selection`` (keeps the last :data:`HISTORY_LIMIT`)."""
+        self.entries.append({"mode": selection, "at": time.time(), "score": score, "scores": scores})
         write_json_atomic(self.path, self.entries[-HISTORY_LIMIT:])
 
 

@@ -208,14 +208,15 @@ async def health_check(
             await synthesis.synthesize(report, pm, ctx.cache, provider=provider)
     finally:
         await ctx.close()
-    _trend(report, repo.key, record=record_history)
+    _trend(report, repo.key, f"agents:{','.join(agents)}" if agents else mode, record=record_history)
     report.duration_ms = round((time.perf_counter() - started) * 1000, 1)
     return report
 
 
-def _trend(report: HealthReport, key: str, *, record: bool) -> None:
+def _trend(report: HealthReport, key: str, selection: str, *, record: bool) -> None:
+    """Compare with the previous run of the same selection (the mode, or the agents named)."""
     history = History(repository_dir(key))
-    previous = history.previous(report.mode)
+    previous = history.previous(selection)
     if previous is not None:
         score = previous.get("score")
         report.previous_score = float(score) if isinstance(score, (int, float)) else None

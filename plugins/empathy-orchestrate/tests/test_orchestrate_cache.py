@@ -163,3 +163,15 @@ def test_cache_lives_outside_the_repository(
     assert (isolated / "orchestrate" / repository_key(repo) / "mypy").is_dir()
     hidden = [p.name for p in repo.rglob("*") if p.name.startswith(".") or p.name == "__pycache__"]
     assert hidden == []
+
+
+def test_the_trend_compares_runs_of_the_same_selection(make_repo: Any, repos: Any, run_check: Any) -> None:
+    repo = make_repo(repos["known"])
+    security = run_check(repo, agents=["security"])
+    assert security.previous_score is None
+    both = run_check(repo, agents=["security", "docs"])
+    assert both.previous_score is None  # another selection: no trend against security alone
+    again = run_check(repo, agents=["security"])
+    assert again.previous_score == security.score
+    assert again.previous_scores == {"security": security.agent("security").score}
+    assert again.trend == 0.0
