@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 from empathy_core.cli import options
+from empathy_core.commands.init_cmd import init
 
 
 @click.group()
@@ -43,24 +43,4 @@ def validate(ctx: click.Context) -> None:
     click.echo(f"OK: {source} is valid")
 
 
-@config.command("init")
-@click.option(
-    "--path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("empathy.config.yml"),
-    show_default=True,
-    help="Where to write the file.",
-)
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
-@click.pass_context
-def init(ctx: click.Context, path: Path, force: bool) -> None:
-    """Write a commented empathy.config.yml with the installed plugins' settings."""
-    from empathy_core.config_template import render_config
-
-    if path.exists() and not force:
-        raise click.ClickException(f"{path} already exists; use --force to overwrite it")
-    text = render_config(options(ctx).plugin_manager())
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    click.echo(f"Wrote {path}")
+config.add_command(init)  # `empathy config init` is `empathy init`

@@ -6,11 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from empathy_core.plugins import PluginInfo
 
 from {{ cookiecutter.package_name }} import plugin
-
-DIST = "{{ cookiecutter.project_slug }}"
 
 
 @pytest.fixture
@@ -19,12 +16,4 @@ def plugin_pm(empathy_pm: Any) -> Callable[[], Any]:
 
     Set `empathy_pm.config` first to test with a configuration.
     """
-
-    def build() -> Any:
-        pm = empathy_pm.get()
-        if not pm.has_plugin(plugin.PLUGIN):
-            info = PluginInfo(name=plugin.PLUGIN, status="loaded", dist=DIST, first_party=False)
-            pm.add_plugin(plugin, plugin.PLUGIN, info)
-        return pm
-
-    return build
+    return lambda: empathy_pm.add(plugin, name=plugin.PLUGIN, dist="{{ cookiecutter.project_slug }}")

@@ -24,8 +24,11 @@ class MockSettings:
     """``plugins.settings.empathy-testing``: the mock provider's behaviour."""
 
     latency_ms: float = 0.0
+    """Milliseconds each call waits before answering."""
     fail_on: list[str] = attrs.Factory(list)
+    """Markers: a request whose text contains one fails with a ProviderError (status 500)."""
     reply_words: int = 12
+    """Words in each deterministic reply."""
 
 
 def estimate_tokens(text: str) -> int:

@@ -52,14 +52,27 @@ class _TestPluginManager:
         self.config: Any = None
         self._pm: Any = None
 
-    def add(self, *plugins: Any) -> Any:
-        """Register more plugin objects or modules; returns the manager."""
+    def add(
+        self, *plugins: Any, name: str | None = None, dist: str | None = None, version: str | None = None
+    ) -> Any:
+        """Register more plugin objects or modules; returns the manager.
+
+        ``name``/``dist``/``version`` register a single plugin the way the entry-point
+        loader would (its settings are then found under ``plugins.settings.<dist>``).
+        """
         pm = self.get()
         from empathy_core.plugins import PluginInfo
 
+        if name is not None and len(plugins) != 1:
+            raise TypeError("name= registers exactly one plugin")
         for plugin in plugins:
-            name = getattr(plugin, "__name__", None) or type(plugin).__name__
-            pm.add_plugin(plugin, name, PluginInfo(name=name, status="loaded", first_party=False))
+            plugin_name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+            if pm.has_plugin(plugin_name):
+                continue
+            info = PluginInfo(
+                name=plugin_name, status="loaded", dist=dist, version=version, first_party=False
+            )
+            pm.add_plugin(plugin, plugin_name, info)
         return pm
 
     def get(self) -> Any:
