@@ -223,7 +223,9 @@ class BaseWorkflow(abc.ABC):
             ctx.cost += cost
             ctx.calls += 1
             ctx.model = model
-        self.plugin_manager.hook.empathy_record_usage(record=record)
+        from empathy_core.telemetry import protect
+
+        self.plugin_manager.hook.empathy_record_usage(record=protect(record, self.config))
 
     # -- execution -------------------------------------------------------------------
 

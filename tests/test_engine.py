@@ -174,3 +174,11 @@ def test_unknown_provider_fails_the_stage_with_a_clear_reason(empathy_pm, run_wo
     result = run_workflow(Review, {"topic": "x"}, provider="nope")
     assert result.status == "failed"
     assert "unknown provider 'nope' (installed: mock)" in result.error
+
+
+def test_sinks_never_see_a_raw_user_id_or_prompt(empathy_pm, usage_records, run_workflow):
+    result = run_workflow(Review, {"topic": "secret-topic"}, user_id="alice@example.com")
+    assert result.succeeded
+    assert all(r.user_id.startswith("sha256:") for r in usage_records)
+    assert all("alice" not in r.user_id for r in usage_records)
+    assert all(r.prompt is None for r in usage_records)
