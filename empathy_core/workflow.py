@@ -29,6 +29,7 @@ from empathy_core.records import (
     WorkflowResult,
     new_run_id,
 )
+from empathy_core.telemetry import protect
 
 if TYPE_CHECKING:
     from empathy_core.config import EmpathyConfig
@@ -223,8 +224,6 @@ class BaseWorkflow(abc.ABC):
             ctx.cost += cost
             ctx.calls += 1
             ctx.model = model
-        from empathy_core.telemetry import protect
-
         self.plugin_manager.hook.empathy_record_usage(record=protect(record, self.config))
 
     # -- execution -------------------------------------------------------------------
