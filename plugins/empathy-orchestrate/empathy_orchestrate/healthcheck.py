@@ -225,5 +225,5 @@ def _trend(report: HealthReport, key: str, selection: str, *, record: bool) -> N
             report.previous_scores = {k: float(v) for k, v in scores.items() if isinstance(v, (int, float))}
     if record:
         history.append(
-            report.mode, report.score, {r.agent: r.score for r in report.agents if r.score is not None}
+            selection, report.score, {r.agent: r.score for r in report.agents if r.score is not None}
         )
