@@ -12,9 +12,10 @@ from empathy_core.serialize import to_dict
 
 if TYPE_CHECKING:
     from empathy_core.plugins import EmpathyPluginManager
+    from empathy_core.workflow import BaseWorkflow
 
 
-def workflow_entry(cls: type, plugin: str) -> dict[str, Any]:
+def workflow_entry(cls: type[BaseWorkflow], plugin: str) -> dict[str, Any]:
     """What ``workflow list`` and ``workflow describe`` show for one workflow class."""
     return {
         "name": cls.name,

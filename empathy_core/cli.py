@@ -136,7 +136,7 @@ def _plugin_commands(opts: Options) -> dict[str, click.Command]:
     for name in CORE_COMMANDS:
         group.add_command(click.Command(name))
     opts.plugin_manager().register_commands(group)
-    return group.commands
+    return dict(group.commands)
 
 
 @click.group(cls=EmpathyGroup)

@@ -278,9 +278,10 @@ def _fields_at(path: str) -> list[str]:
     cls: Any = EmpathyConfig
     for part in _dotted(path).split(".") if _dotted(path) else []:
         fields = attrs.fields_dict(cls) if attrs.has(cls) else {}
-        if part not in fields or not attrs.has(fields[part].type):
+        field_type: Any = fields[part].type if part in fields else None
+        if field_type is None or not attrs.has(field_type):
             return []
-        cls = fields[part].type
+        cls = field_type
     return [f for f in attrs.fields_dict(cls) if f not in _FILE_KEYS] if attrs.has(cls) else []
 
 

@@ -71,13 +71,13 @@ class PluginInfo:
         return f"plugin {self.name!r}"
 
 
-class Registry(dict[Hashable, Any]):
+class Registry(dict[Any, Any]):
     """Name -> registered object, remembering which plugin registered each name."""
 
     def __init__(self, kind: str) -> None:
         super().__init__()
         self.kind = kind
-        self.owners: dict[Hashable, str] = {}
+        self.owners: dict[Any, str] = {}
 
 
 def _env_flag(name: str) -> bool:

@@ -92,7 +92,7 @@ class LLMRequest:
     cache_ttl: str = attrs.field(default="5m", validator=attrs.validators.in_(("5m", "1h")))
     max_tokens: int = 1024
     temperature: float | None = None
-    tier: ModelTier = attrs.field(default=ModelTier.CAPABLE, converter=ModelTier.parse)
+    tier: ModelTier = attrs.field(default=ModelTier.CAPABLE, converter=lambda value: ModelTier.parse(value))
     model: str | None = None
     metadata: dict[str, str] = attrs.Factory(dict)
 
