@@ -356,7 +356,9 @@ def cli_markdown(pm: EmpathyPluginManager) -> str:
 
 
 def _type_name(annotation: Any) -> str:
-    return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
+    """The annotation without module paths, whether or not attrs has resolved it yet."""
+    text = annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
+    return re.sub(r"\b(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)", r"\1", text)
 
 
 def config_rows(instance: Any, prefix: str) -> Iterator[tuple[str, str, str, str]]:
