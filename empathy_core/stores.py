@@ -152,6 +152,15 @@ class TelemetryStore(Protocol):
     def count(self) -> int:
         """Number of stored records."""
 
+    def prune(self, before: datetime) -> int:
+        """Delete every record with ``timestamp < before``; return how many were removed.
+
+        Afterwards every query (``stats`` for any ``since``, ``recent``, ``iter_records``,
+        ``count``) answers exactly as if those records had never been written, aggregates
+        included; newer records are untouched, and a second call with the same ``before``
+        removes nothing. Writing a pruned record again stores it again.
+        """
+
     def reset(self) -> None:
         """Delete every record and aggregate; the schema stays."""
 

@@ -85,6 +85,58 @@ def _same_record(actual: UsageRecord, expected: UsageRecord) -> None:
     assert actual.cost == pytest.approx(expected.cost, abs=1e-9)
 
 
+PRUNE_BEFORE = from_us(to_us(NOW) // DAY_US * DAY_US) - timedelta(days=9, hours=11, minutes=29, seconds=43)
+"""A cutoff inside an hour inside a day, so both rollup buckets straddle it."""
+
+
+def _records_around(before: datetime) -> list[UsageRecord]:
+    """Records over about 27 days plus some right around ``before``: in its hour and its
+    day on both sides, and one microsecond either side of it."""
+    offsets = (
+        timedelta(microseconds=-1),
+        timedelta(0),
+        timedelta(microseconds=1),
+        timedelta(minutes=-20),
+        timedelta(minutes=25),
+        timedelta(hours=-5),
+        timedelta(hours=6),
+        timedelta(hours=-11),
+        timedelta(hours=12),
+    )
+    close = [make_record(1000 + i, timestamp=before + offset) for i, offset in enumerate(offsets)]
+    return [make_record(i) for i in range(400)] + close
+
+
+def _assert_holds_exactly(store: Any, kept: list[UsageRecord]) -> None:
+    """``store`` answers every query as if it only ever held ``kept``."""
+    oldest_first = sorted(kept, key=lambda r: r.timestamp)
+    hour = from_us(to_us(PRUNE_BEFORE) // HOUR_US * HOUR_US)
+    day = from_us(to_us(PRUNE_BEFORE) // DAY_US * DAY_US)
+    assert store.count() == len(kept)
+    for since in (
+        None,
+        PRUNE_BEFORE,
+        PRUNE_BEFORE - timedelta(microseconds=1),
+        PRUNE_BEFORE + timedelta(microseconds=1),
+        hour,
+        hour + timedelta(hours=1),
+        day,
+        day + timedelta(days=1),
+        day - timedelta(days=2, minutes=7),
+        NOW - timedelta(days=2, hours=3),
+    ):
+        expected = group_records(r for r in kept if since is None or r.timestamp >= since)
+        assert_same_groups(store.stats(since), expected)
+    assert {r.record_id for r in store.recent(len(kept) + 10)} == {r.record_id for r in kept}
+    assert [r.timestamp for r in store.recent(len(kept) + 10)] == [r.timestamp for r in oldest_first][::-1]
+    assert [r.timestamp for r in store.iter_records()] == [r.timestamp for r in oldest_first]
+    assert {r.record_id for r in store.iter_records()} == {r.record_id for r in kept}
+    since = PRUNE_BEFORE - timedelta(days=1)
+    bounded = {r.record_id for r in kept if r.timestamp >= since}
+    assert {r.record_id for r in store.recent(1000, since)} == bounded
+    assert {r.record_id for r in store.iter_records(since)} == bounded
+
+
 class TelemetryStoreConformance:
     """Behaviour every telemetry store shares. Provide ``store_factory`` in a subclass."""
 
@@ -196,6 +248,49 @@ class TelemetryStoreConformance:
         since = records[600].timestamp
         expected = {r.record_id for r in records if r.timestamp >= since}
         assert {r.record_id for r in store.iter_records(since)} == expected
+
+    # -- pruning ---------------------------------------------------------------------
+
+    def test_prune_removes_exactly_the_older_records(self, open_store: Callable[[], Any]) -> None:
+        store = open_store()
+        records = _records_around(PRUNE_BEFORE)
+        store.write_many(records)
+        kept = [r for r in records if r.timestamp >= PRUNE_BEFORE]
+        assert store.prune(PRUNE_BEFORE) == len(records) - len(kept)
+        _assert_holds_exactly(store, kept)
+        _assert_holds_exactly(open_store(), kept)  # a second connection agrees
+
+    def test_pruning_twice_or_earlier_is_a_no_op(self, store: Any) -> None:
+        records = _records_around(PRUNE_BEFORE)
+        store.write_many(records)
+        assert store.prune(PRUNE_BEFORE) > 0
+        assert store.prune(PRUNE_BEFORE) == 0
+        assert store.prune(PRUNE_BEFORE - timedelta(days=3)) == 0
+        _assert_holds_exactly(store, [r for r in records if r.timestamp >= PRUNE_BEFORE])
+
+    def test_prune_never_touches_newer_records(self, store: Any) -> None:
+        records = _records_around(PRUNE_BEFORE)
+        store.write_many(records)
+        oldest = min(r.timestamp for r in records)
+        assert store.prune(oldest) == 0  # the bound is exclusive: a record at `before` stays
+        _assert_holds_exactly(store, records)
+        assert store.prune(oldest + timedelta(microseconds=1)) == 1
+        _assert_holds_exactly(store, [r for r in records if r.timestamp > oldest])
+
+    def test_prune_of_an_empty_store_and_of_everything(self, store: Any) -> None:
+        assert store.prune(NOW) == 0
+        records = _records_around(PRUNE_BEFORE)
+        store.write_many(records)
+        assert store.prune(NOW + timedelta(days=1)) == len(records)
+        _assert_holds_exactly(store, [])
+
+    def test_pruned_records_can_be_written_again(self, store: Any) -> None:
+        records = _records_around(PRUNE_BEFORE)
+        store.write_many(records)
+        old = [r for r in records if r.timestamp < PRUNE_BEFORE]
+        store.prune(PRUNE_BEFORE)
+        assert store.write_many(old) == len(old)  # as if they had never been written
+        _assert_holds_exactly(store, records)
 
     # -- lifecycle -------------------------------------------------------------------
 

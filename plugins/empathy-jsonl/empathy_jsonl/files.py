@@ -20,6 +20,7 @@ from typing import Any
 from empathy_core.errors import StorageError
 from empathy_core.records import Usage, UsageRecord
 from empathy_core.serialize import to_dict
+from empathy_core.stores import to_us
 
 log = logging.getLogger("empathy.telemetry.jsonl")
 
@@ -115,12 +116,71 @@ class JsonlFiles:
 
     def read(self, path: Path) -> Iterator[UsageRecord]:
         """The records of one file; unreadable lines (a torn tail) are skipped and logged."""
+        for _, record in self._lines(path):
+            if record is not None:
+                yield record
+
+    def _lines(self, path: Path) -> Iterator[tuple[bytes, UsageRecord | None]]:
+        """Every line of one file with its record (``None``: unreadable, logged)."""
         with path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
                 try:
-                    yield decode(json.loads(line))
+                    yield line, decode(json.loads(line))
                 except (ValueError, TypeError, KeyError) as exc:
                     log.warning("skipping unreadable line %s:%d (%s)", path, number, exc)
+                    yield line, None
+
+    def prune(self, before: datetime) -> list[UsageRecord]:
+        """Remove the records older than ``before``; returns them.
+
+        Files of UTC days before ``before``'s day are deleted whole. A file of that day
+        holding older records is rewritten without them (to a temporary file, then
+        ``os.replace``), every other line kept byte for byte; it is deleted if nothing
+        is left. Lines appended to that one day's file during the rewrite may be lost,
+        which only a record stamped on the cutoff day, written late, can meet.
+        """
+        cutoff_day, before_us = utc_day(before), to_us(before)
+        removed: list[UsageRecord] = []
+        try:
+            for day, _, path in self.files():
+                if day > cutoff_day:
+                    break
+                if day < cutoff_day:
+                    removed.extend(self.read(path))
+                    path.unlink(missing_ok=True)
+                    continue
+                kept: list[bytes] = []
+                old: list[UsageRecord] = []
+                for line, record in self._lines(path):
+                    if record is not None and to_us(record.timestamp) < before_us:
+                        old.append(record)
+                    else:
+                        kept.append(line)
+                if old:
+                    self._replace(path, b"".join(kept))
+                    removed.extend(old)
+        except OSError as exc:
+            raise StorageError(f"cannot prune telemetry in {self.directory}: {exc.strerror or exc}") from None
+        finally:
+            self._current.clear()
+        return removed
+
+    def _replace(self, path: Path, data: bytes) -> None:
+        """Atomically make ``data`` the content of ``path`` (delete it if ``data`` is empty)."""
+        if not data:
+            path.unlink(missing_ok=True)
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def remove_all(self) -> None:
         """Delete every usage file of the directory."""

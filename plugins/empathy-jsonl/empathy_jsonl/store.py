@@ -2,7 +2,8 @@
 
 Slow by design (it is the baseline the benchmark compares SQL stores with, and a way to
 query what the sink wrote). Writes are idempotent within a process; duplicates written
-by other processes are dropped when reading (first occurrence wins).
+by other processes are dropped when reading (first occurrence wins). ``prune`` deletes
+whole day files and rewrites only the files of the cutoff's day.
 """
 
 from __future__ import annotations
@@ -101,6 +102,19 @@ class JsonlTelemetryStore:
 
     def count(self) -> int:
         return sum(1 for _ in self._records())
+
+    def prune(self, before: datetime) -> int:
+        """Delete the records older than ``before`` (see :meth:`JsonlFiles.prune`).
+
+        Whole day files go; only files of ``before``'s UTC day are rewritten. Returns
+        the number of distinct records removed.
+        """
+        with self._lock:
+            self._check_open()
+            removed = {r.record_id for r in self.files.prune(before)}
+            if self._ids is not None:
+                self._ids -= removed
+            return len(removed)
 
     def reset(self) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,3 +107,22 @@ def test_concurrent_processes_append_whole_lines(tmp_path: Path) -> None:
         assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
     store = JsonlTelemetryStore(f"jsonl:///{tmp_path}")
     assert store.count() == 1600
+
+
+def test_prune_deletes_old_day_files_and_rewrites_only_the_cutoff_day(tmp_path: Path) -> None:
+    store = JsonlTelemetryStore(f"jsonl:///{tmp_path}")
+    day = datetime.fromisoformat(f"{NOW.date().isoformat()}T00:00:00+00:00")
+    records = [make_record(i, timestamp=day - timedelta(days=i % 5, hours=i % 24)) for i in range(100)]
+    store.write_many(records)
+    before = day - timedelta(days=2) + timedelta(hours=12)
+    later = [p for p in tmp_path.iterdir() if p.name > f"usage-{before.date()}.jsonl"]
+    untouched = [(p.name, p.stat().st_ino, p.read_bytes()) for p in sorted(later)]
+    assert store.prune(before) == sum(r.timestamp < before for r in records)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"usage-{before.date()}.jsonl", *(name for name, _, _ in untouched)]  # no temp file
+    assert [(p.name, p.stat().st_ino, p.read_bytes()) for p in sorted(later)] == untouched
+    kept = {r.record_id for r in records if r.timestamp >= before}
+    assert {r.record_id for r in store.files.read(tmp_path / names[0])} == {
+        r.record_id for r in records if r.timestamp.date() == before.date() and r.timestamp >= before
+    }
+    assert {r.record_id for r in store.iter_records()} == kept

@@ -5,6 +5,7 @@ Tables ``usage`` (one row per call, ``record_id`` unique, ``ts_us`` indexed),
 (sums per bucket and group, kept by an ``AFTER INSERT`` trigger in the same transaction)
 live in the URL's schema (``?schema=``, default ``empathy``). ``stats`` reads the daily
 rollup for whole days, the hourly rollup for whole hours and at most an hour of rows.
+``prune`` deletes old rows and recomputes the hour and the day straddling the cutoff.
 """
 
 from __future__ import annotations
@@ -126,10 +127,17 @@ _RAW_SUMS = ", ".join(
 _ROLLUP_SUMS = ", ".join(f"SUM({c}) AS {c}" for c in _COUNTS)
 
 
-def _backfill(table: str, bucket_us: int) -> str:
+def _backfill(table: str, bucket_us: int, where: str = "") -> str:
     return f"""
-INSERT INTO {table} SELECT ts_us / {bucket_us}, group_id, {_RAW_SUMS} FROM usage
+INSERT INTO {table} SELECT ts_us / {bucket_us}, group_id, {_RAW_SUMS} FROM usage {where}
 GROUP BY ts_us / {bucket_us}, group_id"""
+
+
+def _prune_rollup(table: str, bucket: str, bucket_us: int) -> tuple[str, str]:
+    """Drop the rollup rows of buckets up to ``bucket`` (the one holding the cutoff),
+    then rebuild that straddling bucket from the raw rows left in it."""
+    where = f"WHERE ts_us >= %(bucket)s * {bucket_us} AND ts_us < (%(bucket)s + 1) * {bucket_us}"
+    return f"DELETE FROM {table} WHERE {bucket} <= %(bucket)s", _backfill(table, bucket_us, where)
 
 
 MIGRATIONS = (
@@ -174,6 +182,10 @@ SELECT {_GROUP_SUMS} FROM (
     WHERE ts_us >= %(since_us)s AND ts_us < %(first_hour)s * {HOUR_US} GROUP BY group_id
 ) AS parts JOIN usage_groups AS g ON g.id = parts.group_id
 GROUP BY g.id"""
+_PRUNE_ROLLUPS = (
+    (HOUR_US, _prune_rollup("usage_hourly", "hour", HOUR_US)),
+    (DAY_US, _prune_rollup("usage_daily", "day", DAY_US)),
+)
 _PAGE = 1000
 _EARLIEST = -(2**62)
 
@@ -270,6 +282,30 @@ class PostgresTelemetryStore:
     def count(self) -> int:
         """Number of stored records."""
         return int(self._run(lambda conn: conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0]))
+
+    def prune(self, before: datetime) -> int:
+        """Delete the records older than ``before`` in one transaction; returns their number.
+
+        Rollups stay exact: the hourly and daily buckets wholly before the cutoff are
+        dropped, and the hour and the day straddling it are recomputed from the rows
+        left in them, so ``stats`` for any ``since`` equals the plain sum of the kept
+        records. When something is old enough, writers wait (``SHARE ROW EXCLUSIVE``
+        lock on ``usage``) until the rebuild commits; otherwise this is one indexed
+        ``SELECT`` and takes no lock.
+        """
+        before_us = to_us(before)
+
+        def delete(conn: Any) -> int:
+            if conn.execute("SELECT 1 FROM usage WHERE ts_us < %s LIMIT 1", (before_us,)).fetchone() is None:
+                return 0
+            conn.execute("LOCK TABLE usage IN SHARE ROW EXCLUSIVE MODE")
+            removed = conn.execute("DELETE FROM usage WHERE ts_us < %s", (before_us,)).rowcount
+            for bucket_us, statements in _PRUNE_ROLLUPS:
+                for statement in statements:
+                    conn.execute(statement, {"bucket": before_us // bucket_us})
+            return int(removed)
+
+        return self._run(delete)
 
     def reset(self) -> None:
         """Delete every record and its rollups in one transaction (groups stay: writers cache ids)."""

@@ -16,6 +16,9 @@ Schema (component ``telemetry`` in ``empathy_schema``):
 of the whole hours before them, and the raw rows of the partial first hour
 (:class:`~empathy_core.stores.SinceBounds`), grouping by integer group id: its cost
 depends on the number of days and groups, not on the number of records.
+
+``prune(before)`` deletes old rows and keeps the rollups exact by recomputing the one hour
+and the one day that straddle the cutoff from the rows left in them.
 """
 
 from __future__ import annotations
@@ -126,10 +129,17 @@ _RAW_SUMS = ", ".join(
 _ROLLUP_SUMS = ", ".join(f"SUM({c}) AS {c}" for c in _COUNTS)
 
 
-def _backfill(table: str, bucket_us: int) -> str:
+def _backfill(table: str, bucket_us: int, where: str = "") -> str:
     return f"""
-INSERT INTO {table} SELECT ts_us / {bucket_us}, group_id, {_RAW_SUMS} FROM usage
+INSERT INTO {table} SELECT ts_us / {bucket_us}, group_id, {_RAW_SUMS} FROM usage {where}
 GROUP BY ts_us / {bucket_us}, group_id"""
+
+
+def _prune_rollup(table: str, bucket: str, bucket_us: int) -> tuple[str, str]:
+    """Drop the rollup rows of buckets up to ``:bucket`` (the one holding the cutoff),
+    then rebuild that straddling bucket from the raw rows left in it."""
+    where = f"WHERE ts_us >= :bucket * {bucket_us} AND ts_us < (:bucket + 1) * {bucket_us}"
+    return f"DELETE FROM {table} WHERE {bucket} <= :bucket", _backfill(table, bucket_us, where)
 
 
 MIGRATIONS = (
@@ -175,6 +185,10 @@ SELECT {_GROUP_SUMS} FROM (
     WHERE ts_us >= :since_us AND ts_us < :first_hour * {HOUR_US} GROUP BY group_id
 ) AS parts JOIN usage_groups AS g ON g.id = parts.group_id
 GROUP BY parts.group_id"""
+_PRUNE_ROLLUPS = (
+    (HOUR_US, _prune_rollup("usage_hourly", "hour", HOUR_US)),
+    (DAY_US, _prune_rollup("usage_daily", "day", DAY_US)),
+)
 _PAGE = 1000
 _EARLIEST = -(2**62)
 
@@ -286,6 +300,27 @@ class SQLiteTelemetryStore:
     def count(self) -> int:
         """Number of stored records."""
         return self._run(lambda conn: conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0])
+
+    def prune(self, before: datetime) -> int:
+        """Delete the records older than ``before`` in one transaction; returns their number.
+
+        Rollups stay exact: the hourly and daily buckets wholly before the cutoff are
+        dropped, and the hour and the day straddling it are recomputed from the rows
+        left in them, so ``stats`` for any ``since`` equals the plain sum of the kept
+        records. Costs one indexed ``DELETE`` when nothing is old enough, else at most a
+        day of rows re-aggregated.
+        """
+        before_us = to_us(before)
+
+        def delete(conn: sqlite3.Connection) -> int:
+            removed = conn.execute("DELETE FROM usage WHERE ts_us < ?", (before_us,)).rowcount
+            if removed:
+                for bucket_us, statements in _PRUNE_ROLLUPS:
+                    for statement in statements:
+                        conn.execute(statement, {"bucket": before_us // bucket_us})
+            return removed
+
+        return self._run(delete, write=True)
 
     def reset(self) -> None:
         """Delete every record and its rollups in one transaction."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from empathy_core.errors import StorageError
-from empathy_core.stores import RECORD_COLUMNS, group_records, record_to_row
+from empathy_core.stores import DAY_US, HOUR_US, RECORD_COLUMNS, SUM_COLUMNS, group_records, record_to_row
 from empathy_core.testing.store_conformance import TelemetryStoreConformance, make_record
 from empathy_sqlite.database import database_path
 from empathy_sqlite.telemetry_store import MIGRATIONS, SQLiteTelemetryStore
@@ -110,3 +111,25 @@ def test_invalid_urls_are_one_storage_error(tmp_path: Path) -> None:
             SQLiteTelemetryStore(url)
     with pytest.raises(StorageError, match="is a directory"):
         SQLiteTelemetryStore(f"sqlite:///{tmp_path}")
+
+
+def test_prune_is_an_indexed_delete_and_leaves_rollups_equal_to_the_rows(db_path: Path) -> None:
+    store = SQLiteTelemetryStore(f"sqlite:///{db_path}")
+    records = [make_record(i) for i in range(300)]
+    store.write_many(records)
+    before = records[100].timestamp - timedelta(minutes=13)
+    try:
+        assert store.prune(before) == sum(r.timestamp < before for r in records)
+    finally:
+        store.close()
+    with sqlite3.connect(db_path) as conn:
+        plan = conn.execute("EXPLAIN QUERY PLAN DELETE FROM usage WHERE ts_us < 0").fetchall()
+        assert any("usage_ts" in row[-1] for row in plan)
+        for table, bucket_us in (("usage_hourly", HOUR_US), ("usage_daily", DAY_US)):
+            stored = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            rebuilt = conn.execute(
+                f"SELECT ts_us / {bucket_us} AS b, group_id, COUNT(*), SUM(cache_read_tokens > 0), "
+                + ", ".join(f"SUM({c})" for c in SUM_COLUMNS)
+                + " FROM usage GROUP BY b, group_id ORDER BY 1, 2"
+            ).fetchall()
+            assert stored == rebuilt
