@@ -7,6 +7,10 @@ sink (built-in plugin ``telemetry``): it writes to the ONE configured store,
 storage plugin owning the URL's scheme. :class:`UsageTracker` answers questions from that
 store; aggregation runs in the store (SQL), never as a Python loop over all rows.
 
+Retention: records older than ``telemetry.retention_days`` (0 or less: kept forever) are
+deleted by :meth:`UsageTracker.prune`, and by the sink once per process and store, right
+before its first write.
+
 Privacy (:func:`protect`): ``user_id`` is replaced by ``sha256:<hex>`` of a
 per-installation salt plus the id (unless ``telemetry.hash_user_ids: false``), and the
 prompt text is dropped unless ``telemetry.store_prompts: true``.
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from empathy_core.errors import EmpathyError, PricingError, StorageError
+from empathy_core.errors import ConfigError, EmpathyError, PricingError, StorageError
 from empathy_core.hookspecs import hookimpl
 from empathy_core.paths import cache_dir
 from empathy_core.records import ModelTier, Usage, UsageRecord, utcnow
@@ -132,14 +136,25 @@ def open_store(pm: EmpathyPluginManager) -> TelemetryStore:
     return pm.open_backend("telemetry", pm.config.telemetry.store_url())
 
 
+def retention_cutoff(days: float) -> datetime:
+    """The moment before which records are older than ``days`` (positive)."""
+    return utcnow() - timedelta(days=days)
+
+
 class TelemetrySink:
     """Built-in plugin ``telemetry``: writes every usage record to the configured store.
 
     The store opens on the first record; a store that cannot be opened or written is
     logged (once per distinct error) and never breaks the LLM call that was recorded.
+    Before its first write to a store, when ``telemetry.retention_days > 0``, the sink
+    prunes that store's older records: at most once per process and store URL (one
+    indexed delete when nothing is old), failures logged like write failures.
     The plugin manager is taken from ``empathy_add_hookspecs``, which pluggy calls right
     after registration.
     """
+
+    _pruned_urls: ClassVar[set[str]] = set()
+    _prune_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self) -> None:
         self._pm: EmpathyPluginManager | None = None
@@ -165,12 +180,33 @@ class TelemetrySink:
         if self._pm is None or not self._pm.config.telemetry.enabled:
             return
         try:
-            self.store().write(protect(record, self._pm.config))
+            store = self.store()
+            self._apply_retention(store, self._pm.config.telemetry.retention_days)
+            store.write(protect(record, self._pm.config))
         except Exception as exc:
-            message = str(exc)
-            if message not in self._logged:
-                self._logged.add(message)
-                log.warning("telemetry: usage record not stored: %s", message)
+            self._log_once("usage record not stored", exc)
+
+    def _apply_retention(self, store: TelemetryStore, days: int) -> None:
+        """Prune ``store`` to ``days`` (if positive) unless done in this process."""
+        if days <= 0:
+            return
+        with TelemetrySink._prune_lock:
+            if store.url in TelemetrySink._pruned_urls:
+                return
+            TelemetrySink._pruned_urls.add(store.url)
+            try:
+                removed = store.prune(retention_cutoff(days))
+            except Exception as exc:
+                self._log_once("old records not pruned", exc)
+                return
+        if removed:
+            log.info("telemetry: pruned %d records older than %d days from %s", removed, days, store.url)
+
+    def _log_once(self, what: str, exc: Exception) -> None:
+        message = str(exc)
+        if message not in self._logged:
+            self._logged.add(message)
+            log.warning("telemetry: %s: %s", what, message)
 
     @hookimpl
     def empathy_unconfigure(self) -> None:
@@ -531,6 +567,28 @@ class UsageTracker:
     def export_to_json(self, filepath: str | os.PathLike[str], days: float | None = None) -> int:
         """Write the calls of the last ``days`` to ``filepath`` as a JSON array; returns the count."""
         return _write_atomically(Path(filepath), lambda handle: _json_rows(handle, self.iter_entries(days)))
+
+    def prune(self, days: float | None = None) -> int:
+        """Delete the calls older than ``days`` (default ``telemetry.retention_days``);
+        returns how many were removed.
+
+        Refuses (:class:`EmpathyError`, nothing deleted) a ``days`` of 0 or less, and
+        with :class:`ConfigError` a configured ``retention_days`` of 0 or less, which
+        means records are kept forever.
+        """
+        if days is None:
+            days = self.config.telemetry.retention_days
+            if days <= 0:
+                raise ConfigError(
+                    f"telemetry.retention_days is {days}: records are kept forever, so there is "
+                    "no default to prune to; give a positive number of days"
+                )
+        elif days <= 0:
+            raise EmpathyError(
+                f"cannot prune to {days} days: give a positive number of days (to delete every "
+                "call, reset the store)"
+            )
+        return self.store.prune(retention_cutoff(days))
 
     def reset(self) -> None:
         """Delete every stored call."""
