@@ -1,4 +1,4 @@
-"""``empathy telemetry show|export|reset`` and ``empathy cache stats``.
+"""``empathy telemetry show|export|prune|reset`` and ``empathy cache stats``.
 
 Every figure comes from :class:`~empathy_core.telemetry.UsageTracker`, i.e. from the one
 configured telemetry store. Store problems are :class:`~empathy_core.errors.StorageError`
@@ -37,7 +37,7 @@ def _echo_json(data: Any) -> None:
 
 @click.group()
 def telemetry() -> None:
-    """Show, export and reset LLM usage telemetry."""
+    """Show, export, prune and reset LLM usage telemetry."""
 
 
 @telemetry.command("show")
@@ -89,6 +89,25 @@ def export(
     write = tracker.export_to_csv if fmt == "csv" else tracker.export_to_json
     count = write(target, days=days)
     click.echo(f"Exported {count} call{'s' if count != 1 else ''} to {target} ({fmt}).")
+
+
+@telemetry.command("prune")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep the last N days (default: telemetry.retention_days).",
+)
+@click.pass_context
+def prune(ctx: click.Context, days: int | None) -> None:
+    """Delete the recorded calls older than N days (default: telemetry.retention_days)."""
+    tracker = _tracker(ctx)
+    count = tracker.prune(days)
+    kept = days if days is not None else tracker.config.telemetry.retention_days
+    click.echo(
+        f"Removed {count} recorded call{'s' if count != 1 else ''} older than {kept} "
+        f"day{'s' if kept != 1 else ''} from {tracker.store.url}."
+    )
 
 
 @telemetry.command("reset")

@@ -152,3 +152,32 @@ def test_unknown_scheme_and_unreachable_postgres(home: Path) -> None:
         "Error: cannot connect to telemetry store postgresql://bob:***@127.0.0.1:1/usage"
     )
     assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_prune_defaults_to_retention_days_and_takes_days(home: Path) -> None:
+    records = populate(home, count=12)  # one every 5 hours: the oldest is 55 hours old
+    store = f"sqlite:///{home / 'cache' / 'empathy.db'}"
+    done = empathy(home, "telemetry", "prune")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"Removed 0 recorded calls older than 30 days from {store}.\n"
+    done = empathy(home, "telemetry", "prune", "--days", "2")
+    assert done.returncode == 0, done.stderr
+    old = sum(r.timestamp < utcnow() - timedelta(days=2) for r in records)
+    assert (
+        done.stdout
+        == f"Removed {old} recorded call{'s' if old != 1 else ''} older than 2 days from {store}.\n"
+    )
+    shown = json.loads(empathy(home, "telemetry", "show", "--json", "--limit", "50").stdout)
+    assert len(shown["entries"]) == len(records) - old
+
+
+def test_prune_mistakes_are_one_line_errors(home: Path) -> None:
+    populate(home, count=3)
+    done = empathy(home, "telemetry", "prune", "--days", "0")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--days" in done.stderr
+    (home / "empathy.config.yml").write_text("telemetry:\n  retention_days: 0\n")
+    done = empathy(home, "telemetry", "prune")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("Error: telemetry.retention_days is 0: records are kept forever")
+    assert json.loads(empathy(home, "telemetry", "show", "--json").stdout)["stats"]["total_calls"] == 3
