@@ -299,11 +299,12 @@ class PostgresTelemetryStore:
             if conn.execute("SELECT 1 FROM usage WHERE ts_us < %s LIMIT 1", (before_us,)).fetchone() is None:
                 return 0
             conn.execute("LOCK TABLE usage IN SHARE ROW EXCLUSIVE MODE")
-            removed = conn.execute("DELETE FROM usage WHERE ts_us < %s", (before_us,)).rowcount
-            for bucket_us, statements in _PRUNE_ROLLUPS:
-                for statement in statements:
-                    conn.execute(statement, {"bucket": before_us // bucket_us})
-            return int(removed)
+            removed = int(conn.execute("DELETE FROM usage WHERE ts_us < %s", (before_us,)).rowcount)
+            if removed:  # another pruner may have been first while we waited for the lock
+                for bucket_us, statements in _PRUNE_ROLLUPS:
+                    for statement in statements:
+                        conn.execute(statement, {"bucket": before_us // bucket_us})
+            return removed
 
         return self._run(delete)
 
