@@ -52,7 +52,8 @@ class TelemetryConfig:
     """Store URL (``sqlite:///path``, ``postgresql://...``, ``jsonl:///path``: the scheme picks the
     storage plugin); empty: ``sqlite:///<cache dir>/empathy.db``."""
     retention_days: int = 30
-    """Days of usage records kept."""
+    """Days of usage records kept (0 or less: forever); the telemetry sink and
+    `empathy telemetry prune` enforce it."""
     export_format: str = "csv"
     """Default format of telemetry exports."""
     store_prompts: bool = False

@@ -513,12 +513,9 @@ def setup_plugin_manager(
 
 def get_plugin_manager() -> EmpathyPluginManager:
     """The process-wide plugin manager, created on first use and configured."""
-    global _current
-    if _current is None:
-        setup_plugin_manager()
-    assert _current is not None
-    _current.configure()
-    return _current
+    pm = _current if _current is not None else setup_plugin_manager()
+    pm.configure()
+    return pm
 
 
 def set_plugin_manager(pm: EmpathyPluginManager | None) -> None:
