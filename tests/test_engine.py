@@ -6,21 +6,9 @@ from empathy_core.config import parse_config
 from empathy_core.hookspecs import hookimpl
 from empathy_core.records import ModelTier
 from empathy_core.workflow import BaseWorkflow
+from empathy_testing.sample_workflows import ThreeTierWorkflow
 
-
-class Review(BaseWorkflow):
-    name = "review"
-    description = "Three stages on three tiers."
-    stages = ["scan", "analyse", "summarise"]
-    tier_map = {"scan": ModelTier.CHEAP, "analyse": ModelTier.CAPABLE, "summarise": ModelTier.PREMIUM}
-
-    async def run_stage(self, stage_name, tier, input_data):
-        response = await self._call_llm(tier, f"You run {stage_name}.", f"Process {input_data.get('topic')}")
-        return (
-            {f"{stage_name}_text": response.text},
-            response.usage.input_tokens,
-            response.usage.output_tokens,
-        )
+Review = ThreeTierWorkflow
 
 
 def test_each_stage_runs_on_its_tier_and_every_call_is_recorded(usage_records, run_workflow):

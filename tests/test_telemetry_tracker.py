@@ -16,20 +16,11 @@ import empathy_sqlite.plugin as sqlite_plugin
 from empathy_core.config import EmpathyConfig, TelemetryConfig
 from empathy_core.errors import EmpathyError, PricingError, StorageError
 from empathy_core.plugins import make_plugin_manager, set_plugin_manager
-from empathy_core.records import ModelTier, Usage, UsageRecord, utcnow
+from empathy_core.records import Usage, UsageRecord, utcnow
 from empathy_core.telemetry import ENTRY_FIELDS, SALT_FILE, TelemetrySink, UsageTracker, hash_user_id
-from empathy_core.workflow import BaseWorkflow
+from empathy_testing.sample_workflows import ThreeTierWorkflow
 
-
-class Review(BaseWorkflow):
-    name = "review"
-    description = "One LLM call per tier."
-    stages = ["scan", "analyse", "summarise"]
-    tier_map = {"scan": ModelTier.CHEAP, "analyse": ModelTier.CAPABLE, "summarise": ModelTier.PREMIUM}
-
-    async def run_stage(self, stage_name, tier, input_data):
-        response = await self._call_llm(tier, "You review code.", f"{stage_name} {input_data['topic']}")
-        return {stage_name: response.text}, response.usage.input_tokens, response.usage.output_tokens
+Review = ThreeTierWorkflow
 
 
 @pytest.fixture
