@@ -15,16 +15,35 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from empathy_core.errors import StorageError
+from empathy_core.sqlschema import (
+    CREATE_SCHEMA_TABLE,
+    SCHEMA_TABLE,
+    Dialect,
+    Migration,
+    newer_schema,
+    pending,
+    record_version,
+    select_version,
+)
 from empathy_core.stores import redact_url
 
-SCHEMA_TABLE = "empathy_schema"
 DEFAULT_SCHEMA = "empathy"
 CONNECT_TIMEOUT_S = 5
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
-Migration = Sequence[str]
-"""Statements moving a component from version ``n`` to ``n + 1``, run with the schema as
-``search_path`` (functions should say ``SET search_path FROM CURRENT``)."""
+POSTGRES = Dialect(
+    param="%s",
+    named="%({})s",
+    integer="BIGINT",
+    flag="SMALLINT",
+    real="DOUBLE PRECISION",
+    row_id="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    as_int="({})::int",
+    qualify_upsert=True,
+)
+"""PostgreSQL's spelling of the shared schema (:mod:`empathy_core.sqlschema`). Migrations
+run with the store's schema as ``search_path`` (functions should say
+``SET search_path FROM CURRENT``)."""
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -87,21 +106,12 @@ def _refuse_foreign(conn: Any, shown: str, schema: str) -> None:
 
 
 def _migrate(conn: Any, shown: str, component: str, migrations: Sequence[Migration]) -> None:
-    conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-    )
-    row = conn.execute(f"SELECT version FROM {SCHEMA_TABLE} WHERE component = %s", (component,)).fetchone()
+    conn.execute(CREATE_SCHEMA_TABLE)
+    row = conn.execute(select_version(POSTGRES), (component,)).fetchone()
     current, target = (int(row[0]) if row else 0), len(migrations)
-    if current > target:
-        raise StorageError(
-            f"store {shown}: its {component} schema is version {current}, newer than this version "
-            f"of Empathy understands ({target}); upgrade the storage plugin"
-        )
-    for statements in migrations[current:]:
-        for statement in statements:
-            conn.execute(statement)
-    conn.execute(
-        f"INSERT INTO {SCHEMA_TABLE} (component, version) VALUES (%s, %s) "
-        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-        (component, target),
-    )
+    refusal = newer_schema(shown, component, current, target)
+    if refusal:
+        raise StorageError(refusal)
+    for statement in pending(migrations, current):
+        conn.execute(statement)
+    conn.execute(record_version(POSTGRES), (component, target))

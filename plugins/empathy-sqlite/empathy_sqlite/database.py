@@ -15,17 +15,35 @@ from pathlib import Path
 
 from empathy_core.errors import StorageError
 from empathy_core.paths import cache_dir
+from empathy_core.sqlschema import (
+    CREATE_SCHEMA_TABLE,
+    SCHEMA_TABLE,
+    Dialect,
+    Migration,
+    newer_schema,
+    pending,
+    record_version,
+    select_version,
+)
 
 PREFIX = "sqlite:///"
 MEMORY = ":memory:"
-SCHEMA_TABLE = "empathy_schema"
 BUSY_TIMEOUT_MS = 60_000
 CACHE_KIB = 32 * 1024
 """Page cache per connection: keeps the record-id index hot for large stores."""
 _MAGIC = b"SQLite format 3\x00"
 
-Migration = Sequence[str]
-"""The SQL statements that move a component's schema from version ``n`` to ``n + 1``."""
+SQLITE = Dialect(
+    param="?",
+    named=":{}",
+    integer="INTEGER",
+    flag="INTEGER",
+    real="REAL",
+    row_id="INTEGER PRIMARY KEY",
+    as_int="{}",
+    rollup_options=" WITHOUT ROWID",
+)
+"""SQLite's spelling of the shared schema (:mod:`empathy_core.sqlschema`)."""
 
 
 def database_path(url: str) -> str:
@@ -125,7 +143,7 @@ def schema_version(conn: sqlite3.Connection, component: str) -> int:
     """The version of ``component`` recorded in the database (0: not created)."""
     if SCHEMA_TABLE not in _tables(conn):
         return 0
-    row = conn.execute(f"SELECT version FROM {SCHEMA_TABLE} WHERE component = ?", (component,)).fetchone()
+    row = conn.execute(select_version(SQLITE), (component,)).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -142,24 +160,14 @@ def _migrate(
     conn.execute("BEGIN IMMEDIATE")
     try:
         _refuse_foreign(conn, url, path)
-        conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
-            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-        )
+        conn.execute(CREATE_SCHEMA_TABLE)
         current = schema_version(conn, component)
-        if current > target:
-            raise StorageError(
-                f"store {url}: its {component} schema is version {current}, newer than this "
-                f"version of Empathy understands ({target}); upgrade the storage plugin"
-            )
-        for statements in migrations[current:]:
-            for statement in statements:
-                conn.execute(statement)
-        conn.execute(
-            f"INSERT INTO {SCHEMA_TABLE} (component, version) VALUES (?, ?) "
-            "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-            (component, target),
-        )
+        refusal = newer_schema(url, component, current, target)
+        if refusal:
+            raise StorageError(refusal)
+        for statement in pending(migrations, current):
+            conn.execute(statement)
+        conn.execute(record_version(SQLITE), (component, target))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

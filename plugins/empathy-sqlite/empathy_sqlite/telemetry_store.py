@@ -29,15 +29,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
+from empathy_core import sqlschema as sql
 from empathy_core.errors import StorageError
 from empathy_core.records import UsageRecord
 from empathy_core.stores import (
-    DAY_US,
-    GROUP_KEYS,
-    HOUR_US,
-    RECORD_COLUMNS,
-    SUM_COLUMNS,
-    SinceBounds,
     UsageGroup,
     group_key,
     record_to_row,
@@ -46,151 +41,33 @@ from empathy_core.stores import (
     row_to_record,
     to_us,
 )
-from empathy_sqlite.database import connect
+from empathy_sqlite.database import SQLITE, connect
 
 T = TypeVar("T")
 
 COMPONENT = "telemetry"
-_KEYS = ", ".join(GROUP_KEYS)
-_SUMS = ", ".join(SUM_COLUMNS)
-_COLUMNS = ", ".join(RECORD_COLUMNS)
-_COUNTS = ("calls", "cache_hits", *SUM_COLUMNS)
-
-_CREATE_USAGE = """
-CREATE TABLE usage (
-    id INTEGER PRIMARY KEY,
-    record_id TEXT NOT NULL UNIQUE,
-    ts_us INTEGER NOT NULL,
-    workflow TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    tier TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    input_tokens INTEGER NOT NULL,
-    output_tokens INTEGER NOT NULL,
-    cache_write_5m_tokens INTEGER NOT NULL,
-    cache_write_1h_tokens INTEGER NOT NULL,
-    cache_read_tokens INTEGER NOT NULL,
-    cost_nano INTEGER NOT NULL,
-    duration_ms REAL NOT NULL,
-    success INTEGER NOT NULL,
-    error TEXT,
-    batch INTEGER NOT NULL,
-    request_id TEXT,
-    run_id TEXT,
-    user_id TEXT,
-    prompt TEXT
-)"""
-
-_CREATE_GROUPS = f"""
-CREATE TABLE usage_groups (
-    id INTEGER PRIMARY KEY,
-    workflow TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    tier TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    batch INTEGER NOT NULL,
-    success INTEGER NOT NULL,
-    UNIQUE ({_KEYS})
-)"""
-
-
-def _create_rollup(table: str, bucket: str) -> str:
-    sums = ",\n    ".join(f"{c} {'REAL' if c == 'duration_ms' else 'INTEGER'} NOT NULL" for c in _COUNTS)
-    return f"""
-CREATE TABLE {table} (
-    {bucket} INTEGER NOT NULL,
-    group_id INTEGER NOT NULL,
-    {sums},
-    PRIMARY KEY ({bucket}, group_id)
-) WITHOUT ROWID"""
-
-
-def _rollup_upsert(table: str, bucket: str, bucket_us: int) -> str:
-    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in _COUNTS)
-    values = ", ".join(f"NEW.{c}" for c in SUM_COLUMNS)
-    return f"""
-    INSERT INTO {table} ({bucket}, group_id, {", ".join(_COUNTS)})
-    VALUES (NEW.ts_us / {bucket_us}, NEW.group_id, 1, NEW.cache_read_tokens > 0, {values})
-    ON CONFLICT ({bucket}, group_id) DO UPDATE SET {updates};"""
-
 
 _CREATE_TRIGGER = f"""
 CREATE TRIGGER usage_rollup_on_insert AFTER INSERT ON usage BEGIN
-{_rollup_upsert("usage_daily", "day", DAY_US)}
-{_rollup_upsert("usage_hourly", "hour", HOUR_US)}
+{sql.rollup_upserts(SQLITE)}
 END"""
 
-_RAW_SUMS = ", ".join(
-    ["COUNT(*) AS calls", "SUM(cache_read_tokens > 0) AS cache_hits"]
-    + [f"SUM({c}) AS {c}" for c in SUM_COLUMNS]
-)
-_ROLLUP_SUMS = ", ".join(f"SUM({c}) AS {c}" for c in _COUNTS)
-
-
-def _backfill(table: str, bucket_us: int, where: str = "") -> str:
-    return f"""
-INSERT INTO {table} SELECT ts_us / {bucket_us}, group_id, {_RAW_SUMS} FROM usage {where}
-GROUP BY ts_us / {bucket_us}, group_id"""
-
-
-def _prune_rollup(table: str, bucket: str, bucket_us: int) -> tuple[str, str]:
-    """Drop the rollup rows of buckets up to ``:bucket`` (the one holding the cutoff),
-    then rebuild that straddling bucket from the raw rows left in it."""
-    where = f"WHERE ts_us >= :bucket * {bucket_us} AND ts_us < (:bucket + 1) * {bucket_us}"
-    return f"DELETE FROM {table} WHERE {bucket} <= :bucket", _backfill(table, bucket_us, where)
-
-
-MIGRATIONS = (
-    # 1: one row per call, indexed by time.
-    (_CREATE_USAGE, "CREATE INDEX usage_ts ON usage (ts_us)"),
-    # 2: groups and hourly/daily rollups maintained on write: stats never scan the rows.
-    (
-        _CREATE_GROUPS,
-        f"INSERT INTO usage_groups ({_KEYS}) SELECT DISTINCT {_KEYS} FROM usage",
-        "ALTER TABLE usage ADD COLUMN group_id INTEGER NOT NULL DEFAULT 0",
-        "UPDATE usage SET group_id = (SELECT g.id FROM usage_groups g WHERE "
-        + " AND ".join(f"g.{k} = usage.{k}" for k in GROUP_KEYS)
-        + ")",
-        _create_rollup("usage_daily", "day"),
-        _create_rollup("usage_hourly", "hour"),
-        _backfill("usage_daily", DAY_US),
-        _backfill("usage_hourly", HOUR_US),
-        _CREATE_TRIGGER,
-    ),
+MIGRATIONS = sql.telemetry_migrations(
+    SQLITE,
+    assign_groups="UPDATE usage SET group_id = (SELECT g.id FROM usage_groups g WHERE "
+    + sql.match_groups("g", "usage")
+    + ")",
+    triggers=(_CREATE_TRIGGER,),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_INSERT = (
-    f"INSERT INTO usage ({_COLUMNS}, group_id) VALUES ({', '.join('?' for _ in RECORD_COLUMNS)}, ?) "
-    "ON CONFLICT (record_id) DO NOTHING"
-)
-_GROUP_INSERT = (
-    f"INSERT INTO usage_groups ({_KEYS}) VALUES ({', '.join('?' for _ in GROUP_KEYS)}) ON CONFLICT DO NOTHING"
-)
-_GROUP_ID = "SELECT id FROM usage_groups WHERE " + " AND ".join(f"{k} = ?" for k in GROUP_KEYS)
-_GROUP_SUMS = ", ".join(f"g.{k}" for k in GROUP_KEYS) + f", {_ROLLUP_SUMS}"
-_STATS_ALL = f"""
-SELECT {_GROUP_SUMS} FROM usage_daily AS parts JOIN usage_groups AS g ON g.id = parts.group_id
-GROUP BY parts.group_id"""
-_STATS_SINCE = f"""
-SELECT {_GROUP_SUMS} FROM (
-    SELECT group_id, {_ROLLUP_SUMS} FROM usage_daily WHERE day >= :first_day GROUP BY group_id
-    UNION ALL
-    SELECT group_id, {_ROLLUP_SUMS} FROM usage_hourly
-    WHERE hour >= :first_hour AND hour < :first_day * 24 GROUP BY group_id
-    UNION ALL
-    SELECT group_id, {_RAW_SUMS} FROM usage
-    WHERE ts_us >= :since_us AND ts_us < :first_hour * {HOUR_US} GROUP BY group_id
-) AS parts JOIN usage_groups AS g ON g.id = parts.group_id
-GROUP BY parts.group_id"""
-_PRUNE_ROLLUPS = (
-    (HOUR_US, _prune_rollup("usage_hourly", "hour", HOUR_US)),
-    (DAY_US, _prune_rollup("usage_daily", "day", DAY_US)),
-)
-_PAGE = 1000
-_EARLIEST = -(2**62)
+_INSERT = sql.insert_usage(SQLITE)
+_GROUP_INSERT = sql.insert_group(SQLITE)
+_GROUP_ID = sql.select_group(SQLITE)
+_NEWEST = sql.newest(SQLITE)
+_PAGE_AFTER = sql.page_after(SQLITE)
+_DELETE_BEFORE = sql.delete_before(SQLITE)
+_PRUNE_ROLLUPS = sql.prune_rollups(SQLITE)
 
 
 class SQLiteTelemetryStore:
@@ -268,19 +145,15 @@ class SQLiteTelemetryStore:
 
     def stats(self, since: datetime | None = None) -> list[UsageGroup]:
         """Per-group sums since ``since`` from the rollups (and at most an hour of rows)."""
-        if since is None:
-            rows = self._run(lambda conn: conn.execute(_STATS_ALL).fetchall())
-        else:
-            params = SinceBounds.of(since).params()
-            rows = self._run(lambda conn: conn.execute(_STATS_SINCE, params).fetchall())
-        return [row_to_group(row) for row in rows]
+        query, params = sql.stats_query(SQLITE, since)
+        return [row_to_group(row) for row in self._run(lambda conn: conn.execute(query, params).fetchall())]
 
     def recent(self, limit: int = 100, since: datetime | None = None) -> list[UsageRecord]:
         """The ``limit`` newest records since ``since``, newest first."""
-        sql = f"SELECT {_COLUMNS} FROM usage WHERE ts_us >= ? ORDER BY ts_us DESC, id DESC LIMIT ?"
-        params = (_EARLIEST if since is None else to_us(since), max(0, limit))
-        rows = self._run(lambda conn: conn.execute(sql, params).fetchall())
-        return [row_to_record(row) for row in rows]
+        params = sql.newest_params(limit, since)
+        return [
+            row_to_record(row) for row in self._run(lambda conn: conn.execute(_NEWEST, params).fetchall())
+        ]
 
     def iter_records(self, since: datetime | None = None) -> Iterator[UsageRecord]:
         """Every record since ``since``, oldest first, read in pages of 1,000 rows.
@@ -288,18 +161,14 @@ class SQLiteTelemetryStore:
         The lock is released between pages (keyset pagination on ``(ts_us, id)``), so a
         long export never blocks writers of the same process.
         """
-        sql = f"SELECT id, {_COLUMNS} FROM usage WHERE (ts_us, id) > (?, ?) ORDER BY ts_us, id LIMIT {_PAGE}"
-        last = (_EARLIEST, -1) if since is None else (to_us(since) - 1, -_EARLIEST)
-        while True:
-            page = self._run(lambda conn, key=last: conn.execute(sql, key).fetchall())
-            yield from (row_to_record(row[1:]) for row in page)
-            if len(page) < _PAGE:
-                return
-            last = (page[-1][2], page[-1][0])
+        return sql.records_in_pages(self._page_after, since)
+
+    def _page_after(self, key: tuple[int, int]) -> list[tuple[object, ...]]:
+        return self._run(lambda conn: conn.execute(_PAGE_AFTER, key).fetchall())
 
     def count(self) -> int:
         """Number of stored records."""
-        return self._run(lambda conn: conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0])
+        return int(self._run(lambda conn: conn.execute(sql.COUNT_USAGE).fetchone()[0]))
 
     def prune(self, before: datetime) -> int:
         """Delete the records older than ``before`` in one transaction; returns their number.
@@ -313,7 +182,7 @@ class SQLiteTelemetryStore:
         before_us = to_us(before)
 
         def delete(conn: sqlite3.Connection) -> int:
-            removed = conn.execute("DELETE FROM usage WHERE ts_us < ?", (before_us,)).rowcount
+            removed = conn.execute(_DELETE_BEFORE, (before_us,)).rowcount
             if removed:
                 for bucket_us, statements in _PRUNE_ROLLUPS:
                     for statement in statements:
