@@ -1,22 +1,24 @@
-"""The SQL text every SQL telemetry store shares, for any dialect.
+"""The SQL schema, queries and migration bookkeeping every SQL telemetry store shares.
 
 Migration bookkeeping (one row per *component* in ``empathy_schema``, forward-only
 migrations) and the telemetry schema: ``usage`` (one row per call), ``usage_groups``
 (one id per distinct group key) and the ``usage_daily`` / ``usage_hourly`` rollups an
 ``AFTER INSERT`` trigger keeps, with the queries that write, read and prune them.
 
-Everything here is a pure function of a :class:`Dialect`, which says what differs
-between engines (placeholders, type names, how a boolean becomes an integer). What no
-parameter can express (the trigger wrapper, the ``UPDATE ... FROM`` form, connections
-and locking) stays in the storage plugin.
+The SQL text is a pure function of a :class:`Dialect`, which says what differs between
+engines (placeholders, type names, how a boolean becomes an integer); the readers and
+writers at the end run it on any DB-API :class:`Connection` (``sqlite3``, ``psycopg``).
+What no parameter can express (the trigger wrapper, the ``UPDATE ... FROM`` form,
+opening connections, transactions and locking) stays in the storage plugin.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
 
 from empathy_core.stores import (
     DAY_US,
@@ -25,6 +27,10 @@ from empathy_core.stores import (
     RECORD_COLUMNS,
     SUM_COLUMNS,
     SinceBounds,
+    UsageGroup,
+    group_key,
+    record_to_row,
+    row_to_group,
     row_to_record,
     to_us,
 )
@@ -113,10 +119,25 @@ def newer_schema(store: str, component: str, current: int, target: int) -> str |
     )
 
 
-def pending(migrations: Sequence[Migration], current: int) -> Iterator[str]:
-    """The statements that bring a component from version ``current`` up to date."""
+def current_version(dialect: Dialect, conn: Connection, component: str) -> int:
+    """The version of ``component`` (0: not created), creating the schema table if missing."""
+    conn.execute(CREATE_SCHEMA_TABLE)
+    row = conn.execute(select_version(dialect), (component,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def upgrade(
+    dialect: Dialect, conn: Connection, component: str, migrations: Sequence[Migration], current: int
+) -> None:
+    """Run the migrations after version ``current`` and record the new version.
+
+    Run it in one transaction, after checking :func:`newer_schema`, holding a lock
+    that makes concurrent openers wait.
+    """
     for statements in migrations[current:]:
-        yield from statements
+        for statement in statements:
+            conn.execute(statement)
+    conn.execute(record_version(dialect), (component, len(migrations)))
 
 
 # -- telemetry schema -----------------------------------------------------------------
@@ -238,6 +259,7 @@ def telemetry_migrations(
 # -- telemetry queries ----------------------------------------------------------------
 
 
+@cache
 def insert_usage(dialect: Dialect) -> str:
     """Insert one row (record columns, then ``group_id``); a known ``record_id`` is skipped."""
     return (
@@ -246,6 +268,7 @@ def insert_usage(dialect: Dialect) -> str:
     )
 
 
+@cache
 def insert_group(dialect: Dialect) -> str:
     """Create a group (parameters: :data:`GROUP_KEYS`) unless it exists."""
     return (
@@ -253,6 +276,7 @@ def insert_group(dialect: Dialect) -> str:
     )
 
 
+@cache
 def select_group(dialect: Dialect) -> str:
     """The id of a group (parameters: :data:`GROUP_KEYS`)."""
     return "SELECT id FROM usage_groups WHERE " + " AND ".join(f"{k} = {dialect.param}" for k in GROUP_KEYS)
@@ -266,6 +290,7 @@ GROUP BY g.id"""
 """Per-group sums of every record (rows :func:`~empathy_core.stores.row_to_group` reads)."""
 
 
+@cache
 def stats_since(dialect: Dialect) -> str:
     """Per-group sums since a moment (named parameters of :class:`~empathy_core.stores.SinceBounds`)."""
     since_us, first_hour, first_day = (dialect.name(n) for n in ("since_us", "first_hour", "first_day"))
@@ -282,24 +307,14 @@ SELECT {_GROUP_SUMS} FROM (
 GROUP BY g.id"""
 
 
+@cache
 def newest(dialect: Dialect) -> str:
     """The newest rows from a ``ts_us`` on (parameters: ``ts_us``, limit), newest first."""
     mark = dialect.param
     return f"SELECT {COLUMNS} FROM usage WHERE ts_us >= {mark} ORDER BY ts_us DESC, id DESC LIMIT {mark}"
 
 
-def newest_params(limit: int, since: datetime | None) -> tuple[int, int]:
-    """The parameters of :func:`newest`."""
-    return (EARLIEST if since is None else to_us(since), max(0, limit))
-
-
-def stats_query(dialect: Dialect, since: datetime | None) -> tuple[str, dict[str, int]]:
-    """``(sql, parameters)`` of the per-group sums since ``since`` (every record if ``None``)."""
-    if since is None:
-        return STATS_ALL, {}
-    return stats_since(dialect), SinceBounds.of(since).params()
-
-
+@cache
 def page_after(dialect: Dialect) -> str:
     """:data:`PAGE` rows ``(id, *RECORD_COLUMNS)`` after key ``(ts_us, id)``, oldest first."""
     key = dialect.params(2)
@@ -326,11 +341,13 @@ def records_in_pages(
         last = (page[-1][2], page[-1][0])
 
 
+@cache
 def delete_before(dialect: Dialect) -> str:
     """Delete the rows older than a ``ts_us`` (one parameter)."""
     return f"DELETE FROM usage WHERE ts_us < {dialect.param}"
 
 
+@cache
 def prune_rollups(dialect: Dialect) -> tuple[tuple[int, tuple[str, str]], ...]:
     """Per rollup, ``(bucket_us, statements)`` run with parameter ``bucket`` (the bucket
     holding the cutoff): drop the rollup rows up to it, then rebuild that straddling
@@ -345,3 +362,77 @@ def prune_rollups(dialect: Dialect) -> tuple[tuple[int, tuple[str, str]], ...]:
         (HOUR_US, statements("usage_hourly", "hour", HOUR_US)),
         (DAY_US, statements("usage_daily", "day", DAY_US)),
     )
+
+
+# -- running them ---------------------------------------------------------------------
+
+
+class Connection(Protocol):
+    """What the helpers below need of a connection (``sqlite3`` and ``psycopg`` have it)."""
+
+    def execute(self, query: str, params: Any = ..., /) -> Any:
+        """Run ``query``; returns a cursor (``fetchone``, ``fetchall``, ``rowcount``)."""
+
+
+GroupIds = dict[tuple[object, ...], int]
+
+
+def usage_rows(
+    dialect: Dialect, conn: Connection, records: Iterable[UsageRecord], known: GroupIds, learned: GroupIds
+) -> list[tuple[Any, ...]]:
+    """The parameter rows of :func:`insert_usage` for ``records``.
+
+    A group id is taken from ``known`` (committed, cached by the writer) or ``learned``
+    (this transaction's), else its group is created and its id added to ``learned``;
+    group ids never change, so the writer merges ``learned`` into ``known`` once the
+    transaction commits.
+    """
+    rows = []
+    for record in records:
+        key = group_key(record)
+        found = known.get(key) or learned.get(key)
+        if found is None:
+            conn.execute(insert_group(dialect), key)
+            found = learned[key] = conn.execute(select_group(dialect), key).fetchone()[0]
+        rows.append((*record_to_row(record), found))
+    return rows
+
+
+def read_stats(dialect: Dialect, conn: Connection, since: datetime | None) -> list[UsageGroup]:
+    """Per-group sums since ``since`` (every record if ``None``) from the rollups."""
+    if since is None:
+        rows = conn.execute(STATS_ALL).fetchall()
+    else:
+        rows = conn.execute(stats_since(dialect), SinceBounds.of(since).params()).fetchall()
+    return [row_to_group(row) for row in rows]
+
+
+def read_newest(dialect: Dialect, conn: Connection, limit: int, since: datetime | None) -> list[UsageRecord]:
+    """The ``limit`` newest records since ``since``, newest first."""
+    params = (EARLIEST if since is None else to_us(since), max(0, limit))
+    return [row_to_record(row) for row in conn.execute(newest(dialect), params).fetchall()]
+
+
+def read_page(dialect: Dialect, conn: Connection, key: tuple[int, int]) -> Page:
+    """The rows of :func:`page_after` ``key``, for :func:`records_in_pages`."""
+    rows: Page = conn.execute(page_after(dialect), key).fetchall()
+    return rows
+
+
+def count_usage(conn: Connection) -> int:
+    """Number of stored records."""
+    return int(conn.execute(COUNT_USAGE).fetchone()[0])
+
+
+def delete_old(dialect: Dialect, conn: Connection, before_us: int) -> int:
+    """Delete the rows older than ``before_us`` and keep the rollups exact; returns their number.
+
+    Drops the rollup buckets wholly before the cutoff and rebuilds the hour and the day
+    straddling it from the rows left in them. Run it inside one transaction.
+    """
+    removed = int(conn.execute(delete_before(dialect), (before_us,)).rowcount)
+    if removed:
+        for bucket_us, statements in prune_rollups(dialect):
+            for statement in statements:
+                conn.execute(statement, {"bucket": before_us // bucket_us})
+    return removed

@@ -14,24 +14,15 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from empathy_core import sqlschema as sql
 from empathy_core.errors import StorageError
-from empathy_core.sqlschema import (
-    CREATE_SCHEMA_TABLE,
-    SCHEMA_TABLE,
-    Dialect,
-    Migration,
-    newer_schema,
-    pending,
-    record_version,
-    select_version,
-)
 from empathy_core.stores import redact_url
 
 DEFAULT_SCHEMA = "empathy"
 CONNECT_TIMEOUT_S = 5
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
-POSTGRES = Dialect(
+POSTGRES = sql.Dialect(
     param="%s",
     named="%({})s",
     integer="BIGINT",
@@ -60,7 +51,7 @@ def split_url(url: str) -> tuple[str, str]:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
 
 
-def connect(url: str, component: str, migrations: Sequence[Migration]) -> tuple[Any, str]:
+def connect(url: str, component: str, migrations: Sequence[sql.Migration]) -> tuple[Any, str]:
     """Open a connection on ``url``, refuse a foreign schema, migrate ``component``.
 
     Returns ``(connection, schema)``; the connection's ``search_path`` is the schema.
@@ -97,21 +88,17 @@ def _refuse_foreign(conn: Any, shown: str, schema: str) -> None:
         "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
     ).fetchall()
     tables = {name for (name,) in rows}
-    if tables and SCHEMA_TABLE not in tables:
+    if tables and sql.SCHEMA_TABLE not in tables:
         names = ", ".join(sorted(tables)[:5])
         raise StorageError(
             f"store {shown}: schema {schema!r} belongs to another application (tables: {names}) "
-            f"and has no {SCHEMA_TABLE} table; refusing to use it (pick another ?schema=)"
+            f"and has no {sql.SCHEMA_TABLE} table; refusing to use it (pick another ?schema=)"
         )
 
 
-def _migrate(conn: Any, shown: str, component: str, migrations: Sequence[Migration]) -> None:
-    conn.execute(CREATE_SCHEMA_TABLE)
-    row = conn.execute(select_version(POSTGRES), (component,)).fetchone()
-    current, target = (int(row[0]) if row else 0), len(migrations)
-    refusal = newer_schema(shown, component, current, target)
+def _migrate(conn: Any, shown: str, component: str, migrations: Sequence[sql.Migration]) -> None:
+    current = sql.current_version(POSTGRES, conn, component)
+    refusal = sql.newer_schema(shown, component, current, len(migrations))
     if refusal:
         raise StorageError(refusal)
-    for statement in pending(migrations, current):
-        conn.execute(statement)
-    conn.execute(record_version(POSTGRES), (component, target))
+    sql.upgrade(POSTGRES, conn, component, migrations, current)

@@ -20,11 +20,7 @@ from empathy_core.errors import StorageError
 from empathy_core.records import UsageRecord
 from empathy_core.stores import (
     UsageGroup,
-    group_key,
-    record_to_row,
     redact_url,
-    row_to_group,
-    row_to_record,
     to_us,
 )
 from empathy_postgres.database import POSTGRES, connect
@@ -56,12 +52,6 @@ MIGRATIONS = sql.telemetry_migrations(
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _INSERT = sql.insert_usage(POSTGRES)
-_GROUP_INSERT = sql.insert_group(POSTGRES)
-_GROUP_ID = sql.select_group(POSTGRES)
-_NEWEST = sql.newest(POSTGRES)
-_PAGE_AFTER = sql.page_after(POSTGRES)
-_DELETE_BEFORE = sql.delete_before(POSTGRES)
-_PRUNE_ROLLUPS = sql.prune_rollups(POSTGRES)
 
 
 class PostgresTelemetryStore:
@@ -77,7 +67,7 @@ class PostgresTelemetryStore:
         self.url = redact_url(url)
         self._lock = threading.RLock()
         self._conn: Any = None
-        self._groups: dict[tuple[object, ...], int] = {}
+        self._groups: sql.GroupIds = {}
         self._conn, self.schema = connect(url, COMPONENT, MIGRATIONS)
 
     def __repr__(self) -> str:
@@ -105,10 +95,10 @@ class PostgresTelemetryStore:
         records = list(records)
         if not records:
             return 0
-        learned: dict[tuple[object, ...], int] = {}
+        learned: sql.GroupIds = {}
 
         def insert(conn: Any) -> int:
-            rows = [(*record_to_row(r), self._group_id(conn, group_key(r), learned)) for r in records]
+            rows = sql.usage_rows(POSTGRES, conn, records, self._groups, learned)
             with conn.cursor() as cursor:
                 cursor.executemany(_INSERT, rows)
                 return cursor.rowcount
@@ -117,36 +107,24 @@ class PostgresTelemetryStore:
         self._groups.update(learned)  # only ids whose creation was committed
         return written
 
-    def _group_id(self, conn: Any, key: tuple[object, ...], learned: dict[tuple[object, ...], int]) -> int:
-        """The id of ``key`` in ``usage_groups``, created if new (ids never change)."""
-        found = self._groups.get(key) or learned.get(key)
-        if found is None:
-            conn.execute(_GROUP_INSERT, key)
-            found = learned[key] = conn.execute(_GROUP_ID, key).fetchone()[0]
-        return found
-
     def stats(self, since: datetime | None = None) -> list[UsageGroup]:
         """Per-group sums since ``since`` from the rollups (and at most an hour of rows)."""
-        query, params = sql.stats_query(POSTGRES, since)
-        return [row_to_group(row) for row in self._run(lambda conn: conn.execute(query, params).fetchall())]
+        return self._run(lambda conn: sql.read_stats(POSTGRES, conn, since))
 
     def recent(self, limit: int = 100, since: datetime | None = None) -> list[UsageRecord]:
         """The ``limit`` newest records since ``since``, newest first."""
-        params = sql.newest_params(limit, since)
-        return [
-            row_to_record(row) for row in self._run(lambda conn: conn.execute(_NEWEST, params).fetchall())
-        ]
+        return self._run(lambda conn: sql.read_newest(POSTGRES, conn, limit, since))
 
     def iter_records(self, since: datetime | None = None) -> Iterator[UsageRecord]:
         """Every record since ``since``, oldest first, in pages of 1,000 rows (keyset)."""
         return sql.records_in_pages(self._page_after, since)
 
-    def _page_after(self, key: tuple[int, int]) -> list[tuple[Any, ...]]:
-        return self._run(lambda conn: conn.execute(_PAGE_AFTER, key).fetchall())
+    def _page_after(self, key: tuple[int, int]) -> sql.Page:
+        return self._run(lambda conn: sql.read_page(POSTGRES, conn, key))
 
     def count(self) -> int:
         """Number of stored records."""
-        return int(self._run(lambda conn: conn.execute(sql.COUNT_USAGE).fetchone()[0]))
+        return self._run(sql.count_usage)
 
     def prune(self, before: datetime) -> int:
         """Delete the records older than ``before`` in one transaction; returns their number.
@@ -164,12 +142,9 @@ class PostgresTelemetryStore:
             if conn.execute("SELECT 1 FROM usage WHERE ts_us < %s LIMIT 1", (before_us,)).fetchone() is None:
                 return 0
             conn.execute("LOCK TABLE usage IN SHARE ROW EXCLUSIVE MODE")
-            removed = int(conn.execute(_DELETE_BEFORE, (before_us,)).rowcount)
-            if removed:  # another pruner may have been first while we waited for the lock
-                for bucket_us, statements in _PRUNE_ROLLUPS:
-                    for statement in statements:
-                        conn.execute(statement, {"bucket": before_us // bucket_us})
-            return removed
+            # another pruner may have been first while we waited for the lock: then nothing
+            # is deleted and no rollup is rebuilt
+            return sql.delete_old(POSTGRES, conn, before_us)
 
         return self._run(delete)
 

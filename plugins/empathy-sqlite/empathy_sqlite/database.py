@@ -13,18 +13,9 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from empathy_core import sqlschema as sql
 from empathy_core.errors import StorageError
 from empathy_core.paths import cache_dir
-from empathy_core.sqlschema import (
-    CREATE_SCHEMA_TABLE,
-    SCHEMA_TABLE,
-    Dialect,
-    Migration,
-    newer_schema,
-    pending,
-    record_version,
-    select_version,
-)
 
 PREFIX = "sqlite:///"
 MEMORY = ":memory:"
@@ -33,7 +24,7 @@ CACHE_KIB = 32 * 1024
 """Page cache per connection: keeps the record-id index hot for large stores."""
 _MAGIC = b"SQLite format 3\x00"
 
-SQLITE = Dialect(
+SQLITE = sql.Dialect(
     param="?",
     named=":{}",
     integer="INTEGER",
@@ -92,7 +83,7 @@ def _check_file(url: str, path: str) -> None:
         )
 
 
-def connect(url: str, component: str, migrations: Sequence[Migration]) -> sqlite3.Connection:
+def connect(url: str, component: str, migrations: Sequence[sql.Migration]) -> sqlite3.Connection:
     """Open ``url``, check it is ours (or empty), switch to WAL and migrate ``component``.
 
     The connection is in autocommit mode (``isolation_level=None``): callers issue
@@ -131,24 +122,24 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
 
 def _refuse_foreign(conn: sqlite3.Connection, url: str, path: str) -> None:
     tables = _tables(conn)
-    if tables and SCHEMA_TABLE not in tables:
+    if tables and sql.SCHEMA_TABLE not in tables:
         shown = ", ".join(sorted(tables)[:5])
         raise StorageError(
             f"store {url}: {path} is an SQLite database of another application (tables: "
-            f"{shown}) without an {SCHEMA_TABLE} table; refusing to use or overwrite it"
+            f"{shown}) without an {sql.SCHEMA_TABLE} table; refusing to use or overwrite it"
         )
 
 
 def schema_version(conn: sqlite3.Connection, component: str) -> int:
     """The version of ``component`` recorded in the database (0: not created)."""
-    if SCHEMA_TABLE not in _tables(conn):
+    if sql.SCHEMA_TABLE not in _tables(conn):
         return 0
-    row = conn.execute(select_version(SQLITE), (component,)).fetchone()
+    row = conn.execute(sql.select_version(SQLITE), (component,)).fetchone()
     return int(row[0]) if row else 0
 
 
 def _migrate(
-    conn: sqlite3.Connection, url: str, path: str, component: str, migrations: Sequence[Migration]
+    conn: sqlite3.Connection, url: str, path: str, component: str, migrations: Sequence[sql.Migration]
 ) -> None:
     """Apply the missing migrations in one ``BEGIN IMMEDIATE`` transaction.
 
@@ -160,14 +151,11 @@ def _migrate(
     conn.execute("BEGIN IMMEDIATE")
     try:
         _refuse_foreign(conn, url, path)
-        conn.execute(CREATE_SCHEMA_TABLE)
-        current = schema_version(conn, component)
-        refusal = newer_schema(url, component, current, target)
+        current = sql.current_version(SQLITE, conn, component)
+        refusal = sql.newer_schema(url, component, current, target)
         if refusal:
             raise StorageError(refusal)
-        for statement in pending(migrations, current):
-            conn.execute(statement)
-        conn.execute(record_version(SQLITE), (component, target))
+        sql.upgrade(SQLITE, conn, component, migrations, current)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -34,11 +34,7 @@ from empathy_core.errors import StorageError
 from empathy_core.records import UsageRecord
 from empathy_core.stores import (
     UsageGroup,
-    group_key,
-    record_to_row,
     redact_url,
-    row_to_group,
-    row_to_record,
     to_us,
 )
 from empathy_sqlite.database import SQLITE, connect
@@ -62,12 +58,6 @@ MIGRATIONS = sql.telemetry_migrations(
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _INSERT = sql.insert_usage(SQLITE)
-_GROUP_INSERT = sql.insert_group(SQLITE)
-_GROUP_ID = sql.select_group(SQLITE)
-_NEWEST = sql.newest(SQLITE)
-_PAGE_AFTER = sql.page_after(SQLITE)
-_DELETE_BEFORE = sql.delete_before(SQLITE)
-_PRUNE_ROLLUPS = sql.prune_rollups(SQLITE)
 
 
 class SQLiteTelemetryStore:
@@ -83,7 +73,7 @@ class SQLiteTelemetryStore:
     def __init__(self, url: str) -> None:
         self.url = redact_url(url)
         self._lock = threading.RLock()
-        self._groups: dict[tuple[object, ...], int] = {}
+        self._groups: sql.GroupIds = {}
         self._conn: sqlite3.Connection | None = connect(url, COMPONENT, MIGRATIONS)
 
     def __repr__(self) -> str:
@@ -123,37 +113,23 @@ class SQLiteTelemetryStore:
         if not records:
             return 0
 
-        learned: dict[tuple[object, ...], int] = {}
+        learned: sql.GroupIds = {}
 
         def insert(conn: sqlite3.Connection) -> int:
-            rows = [(*record_to_row(r), self._group_id(conn, group_key(r), learned)) for r in records]
+            rows = sql.usage_rows(SQLITE, conn, records, self._groups, learned)
             return conn.executemany(_INSERT, rows).rowcount
 
         written = self._run(insert, write=True)
         self._groups.update(learned)  # only ids whose creation was committed
         return written
 
-    def _group_id(
-        self, conn: sqlite3.Connection, key: tuple[object, ...], learned: dict[tuple[object, ...], int]
-    ) -> int:
-        """The id of ``key`` in ``usage_groups``, created if new (ids never change)."""
-        found = self._groups.get(key) or learned.get(key)
-        if found is None:
-            conn.execute(_GROUP_INSERT, key)
-            found = learned[key] = conn.execute(_GROUP_ID, key).fetchone()[0]
-        return found
-
     def stats(self, since: datetime | None = None) -> list[UsageGroup]:
         """Per-group sums since ``since`` from the rollups (and at most an hour of rows)."""
-        query, params = sql.stats_query(SQLITE, since)
-        return [row_to_group(row) for row in self._run(lambda conn: conn.execute(query, params).fetchall())]
+        return self._run(lambda conn: sql.read_stats(SQLITE, conn, since))
 
     def recent(self, limit: int = 100, since: datetime | None = None) -> list[UsageRecord]:
         """The ``limit`` newest records since ``since``, newest first."""
-        params = sql.newest_params(limit, since)
-        return [
-            row_to_record(row) for row in self._run(lambda conn: conn.execute(_NEWEST, params).fetchall())
-        ]
+        return self._run(lambda conn: sql.read_newest(SQLITE, conn, limit, since))
 
     def iter_records(self, since: datetime | None = None) -> Iterator[UsageRecord]:
         """Every record since ``since``, oldest first, read in pages of 1,000 rows.
@@ -163,12 +139,12 @@ class SQLiteTelemetryStore:
         """
         return sql.records_in_pages(self._page_after, since)
 
-    def _page_after(self, key: tuple[int, int]) -> list[tuple[object, ...]]:
-        return self._run(lambda conn: conn.execute(_PAGE_AFTER, key).fetchall())
+    def _page_after(self, key: tuple[int, int]) -> sql.Page:
+        return self._run(lambda conn: sql.read_page(SQLITE, conn, key))
 
     def count(self) -> int:
         """Number of stored records."""
-        return int(self._run(lambda conn: conn.execute(sql.COUNT_USAGE).fetchone()[0]))
+        return self._run(sql.count_usage)
 
     def prune(self, before: datetime) -> int:
         """Delete the records older than ``before`` in one transaction; returns their number.
@@ -180,16 +156,7 @@ class SQLiteTelemetryStore:
         day of rows re-aggregated.
         """
         before_us = to_us(before)
-
-        def delete(conn: sqlite3.Connection) -> int:
-            removed = conn.execute(_DELETE_BEFORE, (before_us,)).rowcount
-            if removed:
-                for bucket_us, statements in _PRUNE_ROLLUPS:
-                    for statement in statements:
-                        conn.execute(statement, {"bucket": before_us // bucket_us})
-            return removed
-
-        return self._run(delete, write=True)
+        return self._run(lambda conn: sql.delete_old(SQLITE, conn, before_us), write=True)
 
     def reset(self) -> None:
         """Delete every record and its rollups in one transaction."""
