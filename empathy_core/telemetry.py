@@ -18,6 +18,7 @@ prompt text is dropped unless ``telemetry.store_prompts: true``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -99,9 +100,8 @@ def installation_salt(directory: Path | None = None) -> bytes:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
         try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
+            with contextlib.suppress(FileExistsError):  # another process won the race
+                os.link(tmp, path)
         finally:
             tmp.unlink()
     return path.read_bytes().strip()
