@@ -1,26 +1,30 @@
 """Entry-point module: the JSONL sink (``empathy_record_usage``), its settings, and ``jsonl://``.
 
-The sink is bound to the plugin manager that registers this module (pluggy calls
-``empathy_add_hookspecs`` right after registration) and reads its settings from it on the
-first record: one sink per process, like the process-wide plugin manager.
+The sink (an :class:`~empathy_core.sinks.LazySink`) is bound to the plugin manager that
+registers this module (pluggy calls ``empathy_add_hookspecs`` right after registration)
+and built from this plugin's settings on the first record.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
 from typing import Any
 
 from empathy_core.hookspecs import hookimpl
+from empathy_core.sinks import LazySink
 
-_pm: Any = None
-_sink: Any = None
+
+def _build(settings: Any, config: Any) -> Any:
+    from empathy_jsonl.sink import JsonlSink
+
+    return JsonlSink(settings, config)
+
+
+_sink = LazySink(__name__, _build, "empathy.telemetry.jsonl")
 
 
 @hookimpl
 def empathy_add_hookspecs(pluginmanager: Any) -> None:
-    global _pm, _sink
-    _pm, _sink = pluginmanager, None
+    _sink.bind(pluginmanager)
 
 
 @hookimpl
@@ -43,22 +47,10 @@ def empathy_register_backends(register: Any) -> None:
 
 
 def sink() -> Any:
-    """The process's JSONL sink, created from the bound manager's settings on first use."""
-    global _sink
-    if _sink is None and _pm is not None:
-        from empathy_jsonl.sink import JsonlSink
-
-        settings = _pm.plugin_settings(_pm.get_name(sys.modules[__name__]))
-        _sink = JsonlSink(settings, _pm.config)
-    return _sink
+    """The JSONL sink of the bound plugin manager, built on first use."""
+    return _sink.get()
 
 
 @hookimpl
 def empathy_record_usage(record: Any) -> None:
-    try:
-        current = sink()
-    except Exception as exc:  # invalid settings must not break the recorded call
-        logging.getLogger("empathy.telemetry.jsonl").warning("jsonl telemetry disabled: %s", exc)
-        return
-    if current is not None:
-        current.record(record)
+    _sink.record(record)

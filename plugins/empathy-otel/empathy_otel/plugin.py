@@ -1,26 +1,30 @@
 """Entry-point module: the OpenTelemetry sink and its settings.
 
 ``opentelemetry`` is imported on the first usage record, never by ``empathy --help``. The
-sink is bound to the plugin manager that registers this module (through
-``empathy_add_hookspecs``) and reads its settings there: one sink per process.
+sink (an :class:`~empathy_core.sinks.LazySink`) is bound to the plugin manager that
+registers this module (through ``empathy_add_hookspecs``) and built from its settings.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
 from typing import Any
 
 from empathy_core.hookspecs import hookimpl
+from empathy_core.sinks import LazySink
 
-_pm: Any = None
-_sink: Any = None
+
+def _build(settings: Any, config: Any) -> Any:
+    from empathy_otel.sink import OtelSink
+
+    return OtelSink(settings)
+
+
+_sink = LazySink(__name__, _build, "empathy.telemetry.otel")
 
 
 @hookimpl
 def empathy_add_hookspecs(pluginmanager: Any) -> None:
-    global _pm, _sink
-    _pm, _sink = pluginmanager, None
+    _sink.bind(pluginmanager)
 
 
 @hookimpl
@@ -31,20 +35,10 @@ def empathy_register_settings(register: Any) -> None:
 
 
 def sink() -> Any:
-    """The process's sink, created from the bound manager's settings on first use."""
-    global _sink
-    if _sink is None and _pm is not None:
-        from empathy_otel.sink import OtelSink
-
-        _sink = OtelSink(_pm.plugin_settings(_pm.get_name(sys.modules[__name__])))
-    return _sink
+    """The OpenTelemetry sink of the bound plugin manager, built on first use."""
+    return _sink.get()
 
 
 @hookimpl
 def empathy_record_usage(record: Any) -> None:
-    try:
-        current = sink()
-        if current is not None:
-            current.record(record)
-    except Exception as exc:  # a telemetry sink never breaks the recorded call
-        logging.getLogger("empathy.telemetry.otel").warning("otel telemetry: record not emitted: %s", exc)
+    _sink.record(record)
