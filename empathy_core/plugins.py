@@ -202,7 +202,7 @@ class EmpathyPluginManager(pluggy.PluginManager):
         info = self.infos.setdefault(name, PluginInfo(name=name, status="failed"))
         info.status = "failed"
         info.error = _describe_exc(exc)
-        if self.is_registered(self.get_plugin(name)) and self.get_plugin(name) is not None:
+        if self.get_plugin(name) is not None:
             self.unregister(name=name)
         self._registries.clear()
         message = f"{info.label()} failed during {during}: {info.error}"
