@@ -49,7 +49,10 @@ def empathy_add_hookspecs(pluginmanager: pluggy.PluginManager) -> None:
 
     Called once per plugin right after it is registered (historic: plugins registered
     later see it too). Returns nothing. The orchestrate plugin uses it to add
-    ``empathy_register_agent_templates`` and ``empathy_register_patterns``.
+    ``empathy_register_agent_templates`` and ``empathy_register_patterns``. Because it is
+    the first call a plugin receives, plugins that need their manager later (to read
+    their own settings, as :class:`empathy_core.sinks.LazySink` does) keep a reference
+    to ``pluginmanager`` here.
     """
 
 

@@ -129,7 +129,7 @@ class EmpathyPluginManager(pluggy.PluginManager):
             self._fail(name, exc, during="registration")
             return False
         self._registries.clear()
-        info.hooks = sorted(impl_name for impl_name in self._hook_names(plugin))
+        info.hooks = sorted(self._hook_names(plugin))
         return True
 
     def _hook_names(self, plugin: Any) -> Iterable[str]:
