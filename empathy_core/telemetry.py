@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import json
 import logging
@@ -91,9 +92,14 @@ def installation_salt(directory: Path | None = None) -> bytes:
     """The per-installation salt in ``<cache_dir>/telemetry-salt``, created on first use.
 
     Created atomically (written to a temporary file, then hard-linked into place) with
-    mode 0600, so concurrent first users agree on one salt.
+    mode 0600, so concurrent first users agree on one salt. Read once per process.
     """
-    path = (directory or cache_dir()) / SALT_FILE
+    return _salt_at(str((directory or cache_dir()) / SALT_FILE))
+
+
+@functools.lru_cache(maxsize=8)
+def _salt_at(location: str) -> bytes:
+    path = Path(location)
     if not path.exists():
         tmp = path.with_name(f".{SALT_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
