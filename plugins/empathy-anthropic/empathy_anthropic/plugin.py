@@ -1,4 +1,4 @@
-"""Entry-point module: registers the ``anthropic`` provider and its settings.
+"""Entry-point module: registers the ``anthropic`` provider, its settings and ``empathy batch``.
 
 Nothing heavy is imported here; the SDK is imported on the first API call.
 """
@@ -22,3 +22,10 @@ def empathy_register_settings(register: Any) -> None:
     from empathy_anthropic.settings import AnthropicSettings
 
     register(AnthropicSettings)
+
+
+@hookimpl
+def empathy_register_commands(cli: Any) -> None:
+    from empathy_anthropic.commands import batch
+
+    cli.add_command(batch)

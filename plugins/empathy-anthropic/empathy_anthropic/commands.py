@@ -1,0 +1,194 @@
+"""``empathy batch submit|status|results|wait|cancel``: Message Batches from the command line.
+
+Every command builds an :class:`AnthropicBatchProvider` from the configuration and the
+``empathy-anthropic`` settings. Usage records are collected from the provider and sent
+to ``empathy_record_usage`` only by ``results`` and ``wait``, once per batch id and
+cache directory (see :mod:`empathy_anthropic.batch_files`). API failures are
+:class:`~empathy_core.errors.ProviderError` (exit 1), bad input :class:`BatchInputError`
+(exit 2): one line, no traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from empathy_anthropic.batch import AnthropicBatchProvider, BatchResult, BatchStatus
+from empathy_anthropic.batch_files import (
+    TIERS,
+    check_batch_id,
+    claim_recording,
+    load_requests,
+    result_rows,
+    write_json_atomically,
+)
+from empathy_core.errors import ProviderError
+from empathy_core.records import UsageRecord
+
+T = TypeVar("T")
+COUNTS = ("processing", "succeeded", "errored", "canceled", "expired")
+
+
+def _run(
+    ctx: click.Context, batch_id: str | None, work: Callable[[AnthropicBatchProvider], Awaitable[T]]
+) -> tuple[T, list[UsageRecord]]:
+    """``work(provider)`` on a fresh event loop -> (its value, the usage records it produced).
+
+    A 404 on ``batch_id`` becomes a message saying the batch is unknown.
+    """
+    from empathy_core.cli import options
+
+    pm = options(ctx).plugin_manager()
+    records: list[UsageRecord] = []
+    provider = AnthropicBatchProvider(
+        pm.config, pm.plugin_settings("empathy-anthropic"), plugin_manager=pm, record_usage=records.append
+    )
+    try:
+        value = asyncio.run(work(provider))
+    except ProviderError as exc:
+        if batch_id is None or exc.status != 404:
+            raise
+        raise ProviderError(
+            f"unknown message batch {batch_id} (for this API key): {exc}",
+            status=404,
+            request_id=exc.request_id,
+        ) from None
+    return value, records
+
+
+def _status_dict(status: BatchStatus) -> dict[str, Any]:
+    return {
+        "batch_id": status.batch_id,
+        "processing_status": status.processing_status,
+        "request_counts": status.request_counts,
+        "created_at": status.created_at.isoformat() if status.created_at else None,
+        "ended_at": status.ended_at.isoformat() if status.ended_at else None,
+    }
+
+
+def _echo_status(status: BatchStatus, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(_status_dict(status), indent=2))
+        return
+    counts = " ".join(f"{k}={status.request_counts[k]}" for k in COUNTS)
+    click.echo(f"{status.batch_id}: {status.processing_status} ({counts})")
+
+
+def _save_results(
+    ctx: click.Context, batch_id: str, output: str, results: list[BatchResult], records: list[UsageRecord]
+) -> None:
+    """Write ``output``, record the usage if no earlier fetch did, and print a summary."""
+    write_json_atomically(output, result_rows(results))
+    recorded = claim_recording(batch_id, len(records))
+    if recorded:
+        from empathy_core.cli import options
+
+        hook = options(ctx).plugin_manager().hook
+        for record in records:
+            hook.empathy_record_usage(record=record)
+    succeeded = sum(r.success for r in results)
+    cost = sum(r.cost for r in results)
+    note = "usage recorded" if recorded else "usage already recorded by an earlier fetch"
+    click.echo(f"{batch_id}: {succeeded}/{len(results)} succeeded, ${cost:.6f}; wrote {output} ({note})")
+
+
+async def _ended_results(provider: AnthropicBatchProvider, batch_id: str) -> list[BatchResult]:
+    status = await provider.status(batch_id)
+    if not status.ended:
+        raise ProviderError(
+            f"message batch {batch_id} has not ended ({status.processing_status}, "
+            f"{status.request_counts['processing']} requests processing): "
+            f"run 'empathy batch wait {batch_id} OUTPUT.json'"
+        )
+    return await provider.results(batch_id)
+
+
+@click.group()
+def batch() -> None:
+    """Submit Message Batches (50 % price) and fetch their results."""
+
+
+@batch.command("submit")
+@click.argument("requests_file", metavar="REQUESTS.json", type=click.Path(dir_okay=False))
+@click.option(
+    "--tier",
+    type=click.Choice(TIERS),
+    default="capable",
+    show_default=True,
+    help="Tier of the requests that name none.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of the bare batch id.")
+@click.pass_context
+def submit(ctx: click.Context, requests_file: str, tier: str, as_json: bool) -> None:
+    """Submit the requests of REQUESTS.json as one batch; prints the batch id.
+
+    REQUESTS.json is a JSON list of {"custom_id", "prompt", "system"?, "tier"?, "max_tokens"?}.
+    """
+    requests = load_requests(requests_file, tier)
+    batch_id, _ = _run(ctx, None, lambda provider: provider.submit(requests))
+    click.echo(json.dumps({"batch_id": batch_id, "requests": len(requests)}) if as_json else batch_id)
+
+
+@batch.command("status")
+@click.argument("batch_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def status(ctx: click.Context, batch_id: str, as_json: bool) -> None:
+    """Processing status and request counts of a batch."""
+    current, _ = _run(ctx, check_batch_id(batch_id), lambda provider: provider.status(batch_id))
+    _echo_status(current, as_json)
+
+
+@batch.command("results")
+@click.argument("batch_id")
+@click.argument("output", metavar="OUTPUT.json", type=click.Path(dir_okay=False))
+@click.pass_context
+def results(ctx: click.Context, batch_id: str, output: str) -> None:
+    """Write the results of an ended batch to OUTPUT.json and record their usage once."""
+    fetched, records = _run(
+        ctx, check_batch_id(batch_id), lambda provider: _ended_results(provider, batch_id)
+    )
+    _save_results(ctx, batch_id, output, fetched, records)
+
+
+@batch.command("wait")
+@click.argument("batch_id")
+@click.argument("output", metavar="OUTPUT.json", type=click.Path(dir_okay=False))
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds between polls (default: batch.poll_interval).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds to wait before giving up (default: batch.timeout); the batch keeps running.",
+)
+@click.pass_context
+def wait(
+    ctx: click.Context, batch_id: str, output: str, poll_interval: float | None, timeout: float | None
+) -> None:
+    """Poll until the batch ends, then write its results like 'results'."""
+
+    async def work(provider: AnthropicBatchProvider) -> list[BatchResult]:
+        await provider.wait(batch_id, poll_interval=poll_interval, timeout=timeout)
+        return await provider.results(batch_id)
+
+    fetched, records = _run(ctx, check_batch_id(batch_id), work)
+    _save_results(ctx, batch_id, output, fetched, records)
+
+
+@batch.command("cancel")
+@click.argument("batch_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def cancel(ctx: click.Context, batch_id: str, as_json: bool) -> None:
+    """Cancel a batch: requests not yet processed end 'canceled'."""
+    current, _ = _run(ctx, check_batch_id(batch_id), lambda provider: provider.cancel(batch_id))
+    _echo_status(current, as_json)
