@@ -36,7 +36,7 @@ import attrs
 
 from empathy_core.errors import ConfigError, EmpathyError, PricingError, StorageError
 from empathy_core.hookspecs import hookimpl
-from empathy_core.paths import cache_dir
+from empathy_core.paths import cache_dir, write_atomically
 from empathy_core.records import ModelTier, Usage, UsageRecord, utcnow
 from empathy_core.stores import NANO, TelemetryStore, UsageGroup
 
@@ -568,11 +568,11 @@ class UsageTracker:
 
         The file appears complete or not at all (written beside it, then renamed).
         """
-        return _write_atomically(Path(filepath), lambda handle: _csv_rows(handle, self.iter_entries(days)))
+        return write_atomically(Path(filepath), lambda handle: _csv_rows(handle, self.iter_entries(days)))
 
     def export_to_json(self, filepath: str | os.PathLike[str], days: float | None = None) -> int:
         """Write the calls of the last ``days`` to ``filepath`` as a JSON array; returns the count."""
-        return _write_atomically(Path(filepath), lambda handle: _json_rows(handle, self.iter_entries(days)))
+        return write_atomically(Path(filepath), lambda handle: _json_rows(handle, self.iter_entries(days)))
 
     def prune(self, days: float | None = None) -> int:
         """Delete the calls older than ``days`` (default ``telemetry.retention_days``);
@@ -616,19 +616,4 @@ def _json_rows(handle: Any, entries: Iterable[dict[str, Any]]) -> int:
     for count, row in enumerate(entries, start=1):
         handle.write(("\n  " if count == 1 else ",\n  ") + json.dumps(row, sort_keys=False))
     handle.write("\n]\n" if count else "]\n")
-    return count
-
-
-def _write_atomically(path: Path, write: Any) -> int:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
-            count = write(handle)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise EmpathyError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return count

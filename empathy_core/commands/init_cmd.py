@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import click
@@ -28,6 +27,7 @@ def init(ctx: click.Context, path: Path, force: bool) -> None:
     replaces is not read, so a broken one can be regenerated.
     """
     from empathy_core.config_template import render_config
+    from empathy_core.paths import write_atomically
     from empathy_core.plugins import make_plugin_manager
 
     if path.exists() and not force:
@@ -35,15 +35,7 @@ def init(ctx: click.Context, path: Path, force: bool) -> None:
     opts = options(ctx)
     pm = make_plugin_manager(entry_points=not opts.no_plugins, strict=bool(opts.strict))
     text = render_config(pm)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_atomically(path, lambda handle: handle.write(text), make_parents=True)
     with_settings = sorted(pm.settings_classes())
     click.echo(f"Wrote {path}" + (f" (settings of: {', '.join(with_settings)})" if with_settings else ""))
     click.echo("Next: edit it, then check it with `empathy config validate`.")

@@ -9,14 +9,13 @@ write the results file and record nothing.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 from empathy_anthropic.batch import CUSTOM_ID, BatchResult
 from empathy_core.errors import EmpathyError
-from empathy_core.paths import cache_dir
+from empathy_core.paths import cache_dir, write_atomically
 from empathy_core.records import LLMRequest, ModelTier
 from empathy_core.serialize import to_dict
 
@@ -119,14 +118,8 @@ def result_rows(results: list[BatchResult]) -> list[dict[str, Any]]:
 
 def write_json_atomically(path: str, data: Any) -> None:
     """Write ``data`` as JSON to ``path`` through a temporary file and ``os.replace``."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise EmpathyError(f"cannot write results file {path}: {exc.strerror or exc}") from None
+    text = json.dumps(data, indent=2) + "\n"
+    write_atomically(Path(path), lambda handle: handle.write(text))
 
 
 def claim_recording(batch_id: str, count: int) -> bool:
