@@ -436,3 +436,37 @@ def delete_old(dialect: Dialect, conn: Connection, before_us: int) -> int:
             for statement in statements:
                 conn.execute(statement, {"bucket": before_us // bucket_us})
     return removed
+
+
+class SqlTelemetryReads:
+    """The read side of :class:`~empathy_core.stores.TelemetryStore` for SQL stores.
+
+    A subclass sets ``dialect`` and provides ``_run(action)``, which calls
+    ``action(connection)`` under the store's lock (in a transaction) and returns its result.
+    """
+
+    dialect: Dialect
+    _run: Callable[..., Any]
+
+    def stats(self, since: datetime | None = None) -> list[UsageGroup]:
+        """Per-group sums since ``since`` from the rollups (and at most an hour of rows)."""
+        return self._run(lambda conn: read_stats(self.dialect, conn, since))
+
+    def recent(self, limit: int = 100, since: datetime | None = None) -> list[UsageRecord]:
+        """The ``limit`` newest records since ``since``, newest first."""
+        return self._run(lambda conn: read_newest(self.dialect, conn, limit, since))
+
+    def iter_records(self, since: datetime | None = None) -> Iterator[UsageRecord]:
+        """Every record since ``since``, oldest first, read in pages of 1,000 rows.
+
+        The lock is released between pages (keyset pagination on ``(ts_us, id)``), so a
+        long export never blocks writers.
+        """
+        return records_in_pages(self._page_after, since)
+
+    def _page_after(self, key: tuple[int, int]) -> Page:
+        return self._run(lambda conn: read_page(self.dialect, conn, key))
+
+    def count(self) -> int:
+        """Number of stored records."""
+        return self._run(count_usage)

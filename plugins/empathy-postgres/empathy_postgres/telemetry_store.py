@@ -11,7 +11,7 @@ rollup for whole days, the hourly rollup for whole hours and at most an hour of 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,7 +19,6 @@ from empathy_core import sqlschema as sql
 from empathy_core.errors import StorageError
 from empathy_core.records import UsageRecord
 from empathy_core.stores import (
-    UsageGroup,
     redact_url,
     to_us,
 )
@@ -54,12 +53,14 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _INSERT = sql.insert_usage(POSTGRES)
 
 
-class PostgresTelemetryStore:
+class PostgresTelemetryStore(sql.SqlTelemetryReads):
     """A :class:`~empathy_core.stores.TelemetryStore` in a PostgreSQL schema.
 
     One connection per store behind a lock (thread-safe); many processes and machines
     may write at once. Each write is one transaction.
     """
+
+    dialect = POSTGRES
 
     schema_version = SCHEMA_VERSION
 
@@ -106,25 +107,6 @@ class PostgresTelemetryStore:
         written = self._run(insert)
         self._groups.update(learned)  # only ids whose creation was committed
         return written
-
-    def stats(self, since: datetime | None = None) -> list[UsageGroup]:
-        """Per-group sums since ``since`` from the rollups (and at most an hour of rows)."""
-        return self._run(lambda conn: sql.read_stats(POSTGRES, conn, since))
-
-    def recent(self, limit: int = 100, since: datetime | None = None) -> list[UsageRecord]:
-        """The ``limit`` newest records since ``since``, newest first."""
-        return self._run(lambda conn: sql.read_newest(POSTGRES, conn, limit, since))
-
-    def iter_records(self, since: datetime | None = None) -> Iterator[UsageRecord]:
-        """Every record since ``since``, oldest first, in pages of 1,000 rows (keyset)."""
-        return sql.records_in_pages(self._page_after, since)
-
-    def _page_after(self, key: tuple[int, int]) -> sql.Page:
-        return self._run(lambda conn: sql.read_page(POSTGRES, conn, key))
-
-    def count(self) -> int:
-        """Number of stored records."""
-        return self._run(sql.count_usage)
 
     def prune(self, before: datetime) -> int:
         """Delete the records older than ``before`` in one transaction; returns their number.

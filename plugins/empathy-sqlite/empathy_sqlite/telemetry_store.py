@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
@@ -33,7 +33,6 @@ from empathy_core import sqlschema as sql
 from empathy_core.errors import StorageError
 from empathy_core.records import UsageRecord
 from empathy_core.stores import (
-    UsageGroup,
     redact_url,
     to_us,
 )
@@ -60,13 +59,15 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _INSERT = sql.insert_usage(SQLITE)
 
 
-class SQLiteTelemetryStore:
+class SQLiteTelemetryStore(sql.SqlTelemetryReads):
     """A :class:`~empathy_core.stores.TelemetryStore` in one SQLite file (WAL mode).
 
     Safe for several threads (one connection behind a lock) and several processes
     (SQLite's write lock with a 60 s busy timeout). Every write is one ``BEGIN IMMEDIATE``
     transaction, so a killed writer leaves whole batches or nothing.
     """
+
+    dialect = SQLITE
 
     schema_version = SCHEMA_VERSION
 
@@ -122,29 +123,6 @@ class SQLiteTelemetryStore:
         written = self._run(insert, write=True)
         self._groups.update(learned)  # only ids whose creation was committed
         return written
-
-    def stats(self, since: datetime | None = None) -> list[UsageGroup]:
-        """Per-group sums since ``since`` from the rollups (and at most an hour of rows)."""
-        return self._run(lambda conn: sql.read_stats(SQLITE, conn, since))
-
-    def recent(self, limit: int = 100, since: datetime | None = None) -> list[UsageRecord]:
-        """The ``limit`` newest records since ``since``, newest first."""
-        return self._run(lambda conn: sql.read_newest(SQLITE, conn, limit, since))
-
-    def iter_records(self, since: datetime | None = None) -> Iterator[UsageRecord]:
-        """Every record since ``since``, oldest first, read in pages of 1,000 rows.
-
-        The lock is released between pages (keyset pagination on ``(ts_us, id)``), so a
-        long export never blocks writers of the same process.
-        """
-        return sql.records_in_pages(self._page_after, since)
-
-    def _page_after(self, key: tuple[int, int]) -> sql.Page:
-        return self._run(lambda conn: sql.read_page(SQLITE, conn, key))
-
-    def count(self) -> int:
-        """Number of stored records."""
-        return self._run(sql.count_usage)
 
     def prune(self, before: datetime) -> int:
         """Delete the records older than ``before`` in one transaction; returns their number.
