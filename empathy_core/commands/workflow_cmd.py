@@ -68,15 +68,22 @@ def describe(ctx: click.Context, name: str, as_json: bool) -> None:
 
 
 def _parse_input(raw: str | None) -> dict[str, Any]:
+    """``--input JSON|@FILE`` as a dict; every problem is one ``BadParameter`` (exit code 2).
+
+    ``@FILE`` must be a regular UTF-8 file of at most 10 MiB (``/dev/zero`` or a FIFO is
+    refused, never read); JSON nested too deeply for the parser is an error, not a crash.
+    """
     if raw is None:
         return {}
     source = "--input"
     if raw.startswith("@"):
+        from empathy_core.paths import MiB, PathError, read_text_bounded
+
         path = Path(raw[1:])
         try:
-            raw = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="--input") from None
+            raw = read_text_bounded(path, limit=10 * MiB, what="input file")
+        except PathError as exc:
+            raise click.BadParameter(exc.message, param_hint="--input") from None
         source = str(path)
     try:
         data = json.loads(raw)
@@ -85,6 +92,8 @@ def _parse_input(raw: str | None) -> dict[str, Any]:
             f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
             param_hint="--input",
         ) from None
+    except RecursionError:
+        raise click.BadParameter(f"{source}: JSON nested too deeply", param_hint="--input") from None
     if not isinstance(data, dict):
         raise click.BadParameter(f"{source}: expected a JSON object", param_hint="--input")
     return data
