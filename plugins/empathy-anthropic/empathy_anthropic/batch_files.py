@@ -15,7 +15,7 @@ from typing import Any
 
 from empathy_anthropic.batch import CUSTOM_ID, BatchResult
 from empathy_core.errors import EmpathyError
-from empathy_core.paths import cache_dir, write_atomically
+from empathy_core.paths import MiB, PathError, cache_dir, read_text_bounded, write_atomically
 from empathy_core.records import LLMRequest, ModelTier
 from empathy_core.serialize import to_dict
 
@@ -24,6 +24,8 @@ REQUIRED = {"custom_id": str, "prompt": str}
 OPTIONAL = {"system": str, "tier": str, "max_tokens": int}
 TIERS = tuple(tier.value for tier in ModelTier)
 KIND_NAMES = {str: "a string", int: "an integer"}
+# The Message Batches API refuses a batch request larger than 256 MB: a bigger file cannot be sent.
+MAX_REQUESTS_BYTES = 256 * MiB
 
 
 class BatchInputError(EmpathyError):
@@ -75,18 +77,22 @@ def _item_request(item: Any, where: str, default_tier: str) -> tuple[str, LLMReq
 def load_requests(path: str, default_tier: str) -> dict[str, LLMRequest]:
     """The requests of ``path`` (a JSON list of ``{custom_id, prompt, system?, tier?, max_tokens?}``).
 
-    Every problem is one :class:`BatchInputError` naming the file and the item index.
+    ``path`` must be a regular UTF-8 file of at most :data:`MAX_REQUESTS_BYTES` (``/dev/zero``
+    or a FIFO is refused, never read). Every problem is one :class:`BatchInputError` naming
+    the file and the item index.
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BatchInputError(f"requests file {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BatchInputError(f"requests file {path}: cannot read it: {exc}") from None
+        text = read_text_bounded(path, limit=MAX_REQUESTS_BYTES, what="requests file")
+    except PathError as exc:
+        raise BatchInputError(exc.message) from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BatchInputError(
             f"requests file {path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise BatchInputError(f"requests file {path}: JSON nested too deeply") from None
     if not isinstance(data, list) or not data:
         raise BatchInputError(f"requests file {path}: expected a non-empty JSON list of request objects")
     requests: dict[str, LLMRequest] = {}
