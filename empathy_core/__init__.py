@@ -1,6 +1,110 @@
-"""Empathy Framework core: hookspecs, records, config, plugin manager and engine.
+"""Empathy Framework core: the public API (v1).
 
-This module stays import-light: ``empathy --help`` imports it.
+Everything a user or plugin author needs is importable from here; ``empathy_core.testing``
+is the test kit. Every other module is private and may change without notice. Names
+resolve lazily (PEP 562), so ``import empathy_core`` stays as cheap as ``empathy --help``
+needs it to be.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # hooks
+    "hookimpl": "hookspecs",
+    "hookspec": "hookspecs",
+    "PROJECT_NAME": "hookspecs",
+    # the runtime
+    "Empathy": "runtime",
+    "Stash": "stash",
+    "StashKey": "stash",
+    "PluginInfo": "plugins",
+    "PluginLoadWarning": "plugins",
+    # workflows and middleware
+    "BaseWorkflow": "workflow",
+    "StageContext": "workflow",
+    "current_stage": "workflow",
+    "LLMCallContext": "middleware",
+    # records
+    "ModelTier": "records",
+    "LLMRequest": "records",
+    "LLMResponse": "records",
+    "Usage": "records",
+    "UsageRecord": "records",
+    "StageResult": "records",
+    "WorkflowResult": "records",
+    "RouteContext": "records",
+    "RouteDecision": "records",
+    "utcnow": "records",
+    "new_run_id": "records",
+    # registration entries
+    "BackendRole": "registry",
+    "WorkflowEntry": "registry",
+    "ProviderEntry": "registry",
+    "BackendEntry": "registry",
+    "StrategyEntry": "registry",
+    "LevelHandlerEntry": "registry",
+    "SettingsEntry": "registry",
+    # errors
+    "EmpathyError": "errors",
+    "ConfigError": "errors",
+    "PluginError": "errors",
+    "DuplicateNameError": "errors",
+    "UnknownNameError": "errors",
+    "PricingError": "errors",
+    "ProviderError": "errors",
+    "StorageError": "errors",
+    # configuration
+    "EmpathyConfig": "config",
+    "TierDefaults": "config",
+    "TelemetryConfig": "config",
+    "load_config": "config",
+    "parse_config": "config",
+    "config_as_dict": "config",
+    # telemetry and stores
+    "UsageTracker": "telemetry",
+    "ENTRY_FIELDS": "telemetry",
+    "TelemetryStore": "stores",
+    "UsageGroup": "stores",
+    "NANO": "stores",
+    "group_records": "stores",
+    "redact_url": "stores",
+    "to_nano": "stores",
+    "protect": "privacy",
+    "hash_user_id": "privacy",
+    # pricing
+    "PriceTable": "pricing",
+    "ModelPrice": "pricing",
+    "default_table": "pricing",
+    # files, secrets, (de)serialisation
+    "cache_dir": "paths",
+    "safe_identifier": "paths",
+    "write_atomically": "paths",
+    "redact": "redaction",
+    "scrubbed_environ": "redaction",
+    "shorten": "redaction",
+    "to_dict": "serialize",
+    "from_dict": "serialize",
+    # CLI helpers for plugin commands
+    "pass_empathy": "cli",
+    "get_or_create_group": "cli",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'empathy_core' has no attribute {name!r}")
+    value = getattr(import_module(f"empathy_core.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+import logging
+from typing import TYPE_CHECKING
 
+from empathy_core.errors import UnknownNameError
 from empathy_core.hookspecs import hookimpl
+from empathy_core.records import RouteContext, RouteDecision
 
 if TYPE_CHECKING:
-    from empathy_core.records import ModelTier
-    from empathy_core.workflow import BaseWorkflow, StageContext
+    from empathy_core.runtime import Empathy
+
+log = logging.getLogger("empathy.routing")
 
 
 class EnginePlugin:
-    """Default tier selection (the workflow's ``tier_map``) and stage execution."""
+    """Routing fallback: the configured strategy when routing is on, else the tier map."""
 
     @hookimpl(trylast=True)
-    def empathy_select_tier(self, workflow: BaseWorkflow, stage: str) -> ModelTier:
-        return workflow.get_tier_for_stage(stage)
-
-    @hookimpl(trylast=True)
-    def empathy_run_stage(self, ctx: StageContext) -> Awaitable[Any]:
-        return ctx.run()
+    def empathy_select_route(self, empathy: Empathy, context: RouteContext) -> RouteDecision:
+        routing = empathy.config.adaptive_routing
+        if routing.enabled or context.adaptive:
+            try:
+                decision = empathy.strategy(routing.strategy).select(context)
+            except UnknownNameError as exc:
+                log.warning("routing: %s; using the workflow's tier map", exc)
+            except Exception as exc:  # a broken strategy: its plugin is disabled
+                owner = empathy.strategies().owners.get(routing.strategy, routing.strategy)
+                empathy.plugin_manager.fail(str(owner), exc, during="router strategy select()")
+            else:
+                if decision is not None:
+                    return decision
+        return RouteDecision(
+            tier=context.tier, model=None, reason="the workflow's tier map", strategy="static"
+        )

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from empathy_core.commands import CORE_COMMANDS
 from empathy_core.serialize import to_dict
 
 if TYPE_CHECKING:
-    from empathy_core.plugins import EmpathyPluginManager
+    from empathy_core.runtime import Empathy
     from empathy_core.workflow import BaseWorkflow
 
 
@@ -31,26 +32,25 @@ def _source_file(obj: Any) -> str | None:
     return getattr(module, "__file__", None)
 
 
-def build_catalog(pm: EmpathyPluginManager) -> dict[str, Any]:
+def build_catalog(empathy: Empathy) -> dict[str, Any]:
     """Commands (name, help, plugin), workflows and plugin infos, plus the files they came from."""
-    from empathy_core.cli import CORE_COMMANDS
-
     group = click.Group("empathy")
     for name in CORE_COMMANDS:
         group.add_command(click.Command(name))
+    pm = empathy.plugin_manager
     owners = pm.register_commands(group)
     commands = {
         name: {"help": cmd.get_short_help_str(limit=80), "plugins": owners.get(name, [])}
         for name, cmd in group.commands.items()
         if name not in CORE_COMMANDS
     }
-    workflows = pm.workflows()
+    workflows = empathy.workflows()
     files = {_source_file(plugin) for _, plugin in pm.list_name_plugin()}
     files |= {_source_file(sys.modules["empathy_core.cli"]), _source_file(sys.modules["empathy_core"])}
-    files |= {_source_file(cls) for cls in workflows.values()}
+    files |= {_source_file(e.cls) for e in workflows.values()}
     return {
         "plugins": [to_dict(info) for info in pm.infos.values()],
         "commands": commands,
-        "workflows": [workflow_entry(cls, workflows.owners[name]) for name, cls in workflows.items()],
+        "workflows": [workflow_entry(e.cls, workflows.owners[name]) for name, e in workflows.items()],
         "files": sorted(f for f in files if f),
     }

@@ -7,22 +7,19 @@ index (``empathy_core.index``) and imports neither plugin modules nor provider S
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 import warnings
+from collections.abc import Callable
 from importlib import import_module
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from empathy_core import __version__, index
-from empathy_core.entry import terminal_width
-
-CORE_COMMANDS: dict[str, tuple[str, str]] = {
-    "config": ("empathy_core.commands.config_cmd:config", "Show, validate or create empathy.config.yml."),
-    "init": ("empathy_core.commands.init_cmd:init", "Write empathy.config.yml with every key commented."),
-    "plugins": ("empathy_core.commands.plugins_cmd:plugins", "List, install and inspect plugins."),
-    "workflow": ("empathy_core.commands.workflow_cmd:workflow", "List, describe and run workflows."),
-}
+from empathy_core.commands import CORE_COMMANDS
+from empathy_core.index import terminal_width
 
 
 class Options:
@@ -32,26 +29,33 @@ class Options:
         self.config_path = config_path
         self.strict = strict
         self.no_plugins = no_plugins
-        self._pm: Any = None
+        self._empathy: Any = None
         self._catalog: dict[str, Any] | None = None
 
-    def plugin_manager(self) -> Any:
-        """The configured plugin manager (created on first use)."""
-        if self._pm is None:
-            from empathy_core.plugins import setup_plugin_manager
+    def empathy(self) -> Any:
+        """The configured runtime (created on first use, installed process-wide)."""
+        if self._empathy is None:
+            from empathy_core.runtime import Empathy
 
-            self._pm = setup_plugin_manager(self.config_path, strict=self.strict, no_plugins=self.no_plugins)
-            self._pm.configure()
-        return self._pm
+            self._empathy = Empathy.from_config(
+                self.config_path, strict=self.strict, no_plugins=self.no_plugins
+            )
+            Empathy.set_current(self._empathy)
+            self._empathy.configure()
+        return self._empathy
 
     def catalog(self) -> dict[str, Any]:
         """Commands, workflows and plugins, from the index or rebuilt when stale."""
         if self._catalog is None:
+            if self.config_path is not None and not os.path.isfile(self.config_path):
+                from empathy_core.errors import ConfigError
+
+                raise ConfigError(f"{self.config_path}: config file not found (given with --config)")
             data = index.load(self.config_path, self.no_plugins)
             if data is None:
                 from empathy_core.catalog import build_catalog
 
-                data = build_catalog(self.plugin_manager())
+                data = build_catalog(self.empathy())
                 index.save(data, self.config_path, self.no_plugins)
             else:
                 _report_failures(data, strict=self._strict())
@@ -85,6 +89,19 @@ def options(ctx: click.Context) -> Options:
             params.get("config_path"), params.get("strict_plugins"), bool(params.get("no_plugins"))
         )
     return root.obj
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def pass_empathy(f: F) -> F:
+    """Decorate a click command so that it receives the runtime as its first argument."""
+
+    def new_func(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        return ctx.invoke(f, options(ctx).empathy(), *args, **kwargs)
+
+    return functools.update_wrapper(new_func, f)  # type: ignore[return-value]
 
 
 def get_or_create_group(cli: click.Group, name: str, help: str | None = None) -> click.Group:
@@ -135,7 +152,7 @@ def _plugin_commands(opts: Options) -> dict[str, click.Command]:
     group = click.Group("empathy")
     for name in CORE_COMMANDS:
         group.add_command(click.Command(name))
-    opts.plugin_manager().register_commands(group)
+    opts.empathy().plugin_manager.register_commands(group)
     return dict(group.commands)
 
 

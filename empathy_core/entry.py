@@ -7,16 +7,7 @@ click or anything else. Every other invocation goes to :func:`empathy_core.cli.m
 
 from __future__ import annotations
 
-import os
 import sys
-
-
-def terminal_width() -> int:
-    """The terminal's width (80 when stdout is not a terminal)."""
-    try:
-        return os.get_terminal_size(sys.stdout.fileno()).columns
-    except (OSError, ValueError):
-        return 80
 
 
 def main() -> None:
@@ -25,7 +16,7 @@ def main() -> None:
         from empathy_core import index
 
         data = index.load(None, False)
-        text = data.get("help", {}).get(terminal_width()) if data else None
+        text = data.get("help", {}).get(index.terminal_width()) if data else None
         failures = index.failure_messages(data) if data else []
         if text is not None and not (failures and index.strict_from_env()):
             for message in failures:

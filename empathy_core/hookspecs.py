@@ -1,8 +1,8 @@
-"""Hook specifications: the whole contract between the core and its plugins.
+"""Hook specifications: the whole contract between the core and its plugins (API v1).
 
 Every hook is named ``empathy_*``. Implement one in a plugin module with::
 
-    from empathy_core.hookspecs import hookimpl
+    from empathy_core import hookimpl
 
     @hookimpl
     def empathy_register_workflows(register):
@@ -12,9 +12,11 @@ and expose the module through the ``empathy`` entry-point group. Keep that modul
 light: import heavy dependencies (SDKs, database drivers) inside hook bodies or in the
 objects you register, so that ``empathy --help`` stays fast.
 
-Registration hooks receive a ``register`` callback bound to the calling plugin; two
-plugins registering the same name is a :class:`~empathy_core.errors.DuplicateNameError`
-naming both.
+Most hooks receive ``empathy``, the process's :class:`~empathy_core.runtime.Empathy`
+(configuration, validated plugin settings, backends, a stash for plugin state); an
+implementation may leave out any argument it does not use. Every call is isolated: a
+plugin that raises is reported once, naming its distribution and the hook, and disabled
+for the rest of the process (``--strict-plugins`` makes it fatal).
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ if TYPE_CHECKING:
 
     import click
 
-    from empathy_core.config import EmpathyConfig
-    from empathy_core.records import ModelTier, UsageRecord
-    from empathy_core.workflow import BaseWorkflow, StageContext
+    from empathy_core.middleware import Middleware
+    from empathy_core.records import RouteContext, RouteDecision, StageResult, UsageRecord, WorkflowResult
+    from empathy_core.runtime import Empathy
+    from empathy_core.workflow import BaseWorkflow
 
 PROJECT_NAME = "empathy"
 
@@ -43,37 +46,35 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 @hookspec(historic=True)
 def empathy_add_hookspecs(pluginmanager: pluggy.PluginManager) -> None:
-    """Add new hookspecs so that other plugins can implement them.
+    """Add hookspecs so that other plugins can implement them.
 
-    :param pluginmanager: the plugin manager; call ``pluginmanager.add_hookspecs(module)``.
+    :param pluginmanager: call ``pluginmanager.add_hookspecs(module)``.
 
-    Called once per plugin right after it is registered (historic: plugins registered
-    later see it too). Returns nothing. The orchestrate plugin uses it to add
-    ``empathy_register_agent_templates`` and ``empathy_register_patterns``. Because it is
-    the first call a plugin receives, plugins that need their manager later (to read
-    their own settings, as :class:`empathy_core.sinks.LazySink` does) keep a reference
-    to ``pluginmanager`` here.
+    Called once per plugin right after it is registered (historic). Returns nothing.
+    Only for adding specs: a plugin reaches everything else through ``empathy``. Call
+    hooks you added with :meth:`Empathy.collect <empathy_core.runtime.Empathy.collect>`
+    (registration) or :meth:`Empathy.call <empathy_core.runtime.Empathy.call>`.
     """
 
 
 @hookspec
-def empathy_configure(config: EmpathyConfig) -> None:
-    """Perform set-up once the configuration is loaded and every plugin is registered.
+def empathy_configure(empathy: Empathy) -> None:
+    """Set up once the configuration is loaded and every plugin is registered.
 
-    :param config: the validated configuration.
+    :param empathy: the runtime; keep per-process state in ``empathy.stash``.
 
-    Called once per process before the first workflow runs or plugin command executes,
-    in the order given by ``hooks.empathy_configure`` in YAML. Return value ignored.
+    Called once per runtime before the first workflow runs or plugin command executes
+    (a plugin added to a configured runtime is configured on registration), in the order of
+    ``hooks.empathy_configure``. Return value ignored.
     """
 
 
 @hookspec
-def empathy_unconfigure(config: EmpathyConfig) -> None:
+def empathy_unconfigure(empathy: Empathy) -> None:
     """Release what ``empathy_configure`` acquired (connections, files, exporters).
 
-    :param config: the same configuration passed to ``empathy_configure``.
-
-    Called once at process exit or when a plugin manager is closed. Return value ignored.
+    Called once when the runtime closes (at process exit at the latest), after pending
+    usage records are flushed. Return value ignored.
     """
 
 
@@ -84,13 +85,12 @@ def empathy_unconfigure(config: EmpathyConfig) -> None:
 def empathy_register_workflows(register: Callable[..., None]) -> None:
     """Register workflow classes.
 
-    :param register: ``register(workflow_cls)``; the class is a
+    :param register: ``register(workflow_cls, *, name=None)``; the class is a
         :class:`~empathy_core.workflow.BaseWorkflow` subclass with ``name``,
-        ``description`` and ``stages``.
+        ``description`` and ``stages``. Builds a :class:`~empathy_core.registry.WorkflowEntry`.
 
-    Called when the workflow registry is first needed and when the command/workflow
-    index is rebuilt. Return value ignored. Duplicate workflow names across plugins are
-    an error naming both plugins.
+    Called when the workflow registry is first needed and when the command index is
+    rebuilt. Return value ignored. One name from two plugins disables both, naming them.
     """
 
 
@@ -98,12 +98,11 @@ def empathy_register_workflows(register: Callable[..., None]) -> None:
 def empathy_register_providers(register: Callable[..., None]) -> None:
     """Register LLM providers.
 
-    :param register: ``register(name, factory)`` where ``factory(config, settings)``
-        returns an object with ``name``, ``model_for(tier)`` and
-        ``async complete(request) -> LLMResponse``.
+    :param register: ``register(name, factory)``; ``factory(empathy, settings)`` returns an
+        object with ``name``, ``model_for(tier)`` and ``async complete(request) -> LLMResponse``
+        (``settings``: this plugin's validated settings, ``None`` if it declares none).
 
-    Called when the provider registry is first needed. The configured ``provider:`` key
-    picks one by name. Return value ignored.
+    The configured ``provider:`` picks one by name. Return value ignored.
     """
 
 
@@ -112,12 +111,12 @@ def empathy_register_commands(cli: click.Group) -> None:
     """Add click commands or groups to the root ``empathy`` command.
 
     :param cli: the root group; call ``cli.add_command(group)``. To share a group with
-        another plugin (for example ``cache``), use
-        :func:`empathy_core.cli.get_or_create_group`.
+        another plugin (for example ``cache``), use :func:`empathy_core.get_or_create_group`.
+        Commands reach the runtime with :func:`empathy_core.pass_empathy`.
 
     Called only when a plugin command is invoked and when the command index is rebuilt,
-    never for ``empathy --help`` with a valid index. Return value ignored. Replacing a
-    command another plugin added is an error naming both plugins.
+    never for ``empathy --help`` with a valid index. Return value ignored. A command name
+    from two plugins disables both, naming them.
     """
 
 
@@ -125,11 +124,13 @@ def empathy_register_commands(cli: click.Group) -> None:
 def empathy_register_backends(register: Callable[..., None]) -> None:
     """Register storage backends by URL scheme and role.
 
-    :param register: ``register(scheme, role, factory)``; ``role`` is ``"telemetry"``,
-        ``"memory"`` or ``"coordination"``; ``factory(url, config)`` returns the store.
+    :param register: ``register(scheme, role, factory)``; ``role`` is a
+        :class:`~empathy_core.registry.BackendRole` (or its value: ``"telemetry"``,
+        ``"memory"``, ``"heartbeats"``, ``"signals"``, ``"events"``, ``"approvals"``,
+        ``"checkpoints"``); ``factory(empathy, settings, url)`` returns the store.
 
-    Called when a store for a role is first opened. The pair (scheme, role) must be
-    unique across plugins. Return value ignored.
+    Called when a store for a role is first opened. The pair (scheme, role) is unique
+    across plugins. Return value ignored.
     """
 
 
@@ -137,8 +138,8 @@ def empathy_register_backends(register: Callable[..., None]) -> None:
 def empathy_register_level_handlers(register: Callable[..., None]) -> None:
     """Register EmpathyOS level handlers.
 
-    :param register: ``register(level, handler)`` with ``level`` in 1..5 and ``handler``
-        a callable ``handler(os, user_input, context) -> EmpathyResponse``.
+    :param register: ``register(level, name, handler)`` with ``level`` in 1..5, ``name``
+        chosen in config, and ``handler(os, user_input, context) -> EmpathyResponse``.
 
     Called when EmpathyOS first dispatches. Return value ignored.
     """
@@ -146,13 +147,13 @@ def empathy_register_level_handlers(register: Callable[..., None]) -> None:
 
 @hookspec
 def empathy_register_router_strategies(register: Callable[..., None]) -> None:
-    """Register tier/model selection strategies.
+    """Register routing strategies.
 
-    :param register: ``register(name, factory)``; ``factory(config)`` returns an object
-        with ``select(workflow, stage, context) -> ModelTier | None``.
+    :param register: ``register(name, factory)``; ``factory(empathy, settings)`` returns an
+        object with ``select(context: RouteContext) -> RouteDecision | None``.
 
-    Called when routing is first needed; ``adaptive_routing.strategy`` picks one by name.
-    Return value ignored.
+    ``adaptive_routing.strategy`` picks one by name; the core's ``empathy_select_route``
+    asks it. Return value ignored.
     """
 
 
@@ -161,7 +162,8 @@ def empathy_register_settings(register: Callable[..., None]) -> None:
     """Declare the attrs class that validates this plugin's settings.
 
     :param register: ``register(settings_cls)``; the class validates
-        ``plugins.settings.<distribution or plugin name>`` in YAML.
+        ``plugins.settings.<distribution or plugin name>`` in YAML; read the result with
+        ``empathy.settings(settings_cls)``.
 
     Called when the configuration is validated. Errors name the key path and line.
     Return value ignored.
@@ -172,43 +174,76 @@ def empathy_register_settings(register: Callable[..., None]) -> None:
 
 
 @hookspec(firstresult=True)
-def empathy_select_tier(workflow: BaseWorkflow, stage: str, context: dict[str, Any]) -> ModelTier | None:
-    """Choose the tier a stage runs on.
+def empathy_select_route(empathy: Empathy, context: RouteContext) -> RouteDecision | None:
+    """Choose the tier and model a stage runs on.
 
-    :param workflow: the running workflow instance.
-    :param stage: the stage name.
-    :param context: ``{"input": stage input, "run_id": ...}``.
-    :return: a :class:`~empathy_core.records.ModelTier`, or ``None`` to defer.
+    :param context: the :class:`~empathy_core.records.RouteContext` (workflow, stage, the
+        workflow's own tier, limits).
+    :return: a :class:`~empathy_core.records.RouteDecision`, or ``None`` to defer.
 
-    firstresult: the first non-``None`` answer wins. The core's fallback (``trylast``)
-    returns the workflow's ``tier_map`` entry. Called once per stage, before
-    ``empathy_run_stage``.
-    """
-
-
-@hookspec(firstresult=True)
-def empathy_run_stage(ctx: StageContext) -> Awaitable[Any] | None:
-    """Return an awaitable that runs one stage.
-
-    :param ctx: the :class:`~empathy_core.workflow.StageContext` (workflow, stage, tier,
-        input, run id).
-    :return: an awaitable resolving to ``(output, tokens_in, tokens_out)``.
-
-    firstresult: the core's ``trylast`` implementation returns
-    ``workflow.run_stage(...)``. Cross-cutting concerns (telemetry, heartbeat, timeout,
-    response cache, approval gates) are ``wrapper=True`` implementations: they receive
-    the inner awaitable from ``yield`` and return a new one that awaits it, so they
-    compose over coroutines. Order from ``hooks.empathy_run_stage`` in YAML: first
-    listed is outermost. Called once per stage.
+    firstresult. The core's fallback (``trylast``) asks the strategy named by
+    ``adaptive_routing.strategy`` when routing is enabled (in config or by the workflow's
+    ``enable_adaptive_routing``), else answers the workflow's tier map. Called once per
+    stage, before the stage middleware.
     """
 
 
 @hookspec
-def empathy_record_usage(record: UsageRecord) -> None:
-    """Receive every LLM call's :class:`~empathy_core.records.UsageRecord`.
+def empathy_stage_middleware(empathy: Empathy) -> Middleware | None:
+    """Return a stage middleware ``async def mw(ctx: StageContext, call_next)``, or ``None``.
+
+    ``await call_next(ctx)`` runs the rest of the chain and the stage and returns
+    ``(output, tokens_in, tokens_out)``; a middleware may call it zero times (answer from
+    a cache), several times (retry), or map the exception it raises. Chains are composed
+    once per runtime, in the order of ``hooks.empathy_stage_middleware`` (first listed
+    outermost). Heartbeats, approvals and checkpoints live here.
+    """
+
+
+@hookspec
+def empathy_llm_middleware(empathy: Empathy) -> Middleware | None:
+    """Return an LLM-call middleware ``async def mw(ctx: LLMCallContext, call_next)``, or ``None``.
+
+    ``await call_next(ctx)`` asks ``ctx.provider`` for ``ctx.model`` and returns the
+    :class:`~empathy_core.records.LLMResponse`. Budgets, fallbacks and response caches
+    live here. Order from ``hooks.empathy_llm_middleware`` (first listed outermost); the
+    core's telemetry middleware is innermost, so every attempt that reaches the provider
+    is one usage record.
+    """
+
+
+@hookspec
+def empathy_workflow_started(
+    empathy: Empathy, workflow: BaseWorkflow, run_id: str, input_data: dict[str, Any]
+) -> Awaitable[None] | None:
+    """A workflow run is starting. May return an awaitable, which the engine awaits."""
+
+
+@hookspec
+def empathy_stage_finished(
+    empathy: Empathy, workflow: BaseWorkflow, run_id: str, result: StageResult
+) -> Awaitable[None] | None:
+    """A stage finished (``result.status`` success or failed), before the next one starts.
+
+    May return an awaitable, which the engine awaits.
+    """
+
+
+@hookspec
+def empathy_workflow_finished(
+    empathy: Empathy, workflow: BaseWorkflow, result: WorkflowResult
+) -> Awaitable[None] | None:
+    """A workflow run finished; its usage records are flushed. May return an awaitable."""
+
+
+@hookspec
+def empathy_record_usage(empathy: Empathy, record: UsageRecord) -> None:
+    """Receive every LLM call's :class:`~empathy_core.records.UsageRecord`, after privacy.
 
     :param record: the frozen record (failed calls have ``success=False``, zero cost).
 
-    Called once per LLM call, successful or not, by every telemetry sink. Must not
-    raise for a sink's own failure: log it instead. Return value ignored.
+    Called once per record on the runtime's background writer thread, never on the
+    event loop, in the order the records were made; pending records are flushed when a
+    workflow finishes, when the runtime closes and at exit. A sink that raises is
+    disabled; the other sinks still receive the record.
     """

@@ -110,3 +110,11 @@ def failure_messages(data: dict[str, Any]) -> list[str]:
 def strict_from_env() -> bool:
     """``EMPATHY_STRICT_PLUGINS`` set to a true value."""
     return os.environ.get("EMPATHY_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def terminal_width() -> int:
+    """The terminal's width (80 when stdout is not a terminal)."""
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):
+        return 80

@@ -1,33 +1,37 @@
 """The plugin manager: the only place that knows about entry points.
 
-It loads the ``empathy`` entry-point group once, isolates plugins that fail (one warning
-naming distribution, version and error; fatal with strict mode), honours
-``plugins.disable`` / ``EMPATHY_DISABLE_PLUGINS`` / ``--no-plugins``, orders hook calls
-from ``hooks:`` in YAML, collects registrations with duplicate detection, and traces hook
-calls with ``EMPATHY_TRACE_PLUGINS=1``.
+It loads the ``empathy`` entry-point group once, isolates plugins (a plugin failing at
+import, registration or in any hook is reported once, naming distribution, version and
+hook, and disabled; fatal in strict mode), honours ``plugins.disable`` /
+``EMPATHY_DISABLE_PLUGINS`` / ``--no-plugins``, orders hook calls from ``hooks:`` in
+YAML, collects typed registrations (a name claimed by two plugins disables both), and
+traces with ``EMPATHY_TRACE_PLUGINS=1``.
 """
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import difflib
 import os
 import sys
+import time
 import warnings
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
 import pluggy
 
 from empathy_core import __version__, hookspecs
-from empathy_core.config import EmpathyConfig, load_config, structure_settings
-from empathy_core.errors import ConfigError, DuplicateNameError, PluginError, StorageError
+from empathy_core.config import EmpathyConfig
+from empathy_core.errors import ConfigError, DuplicateNameError, PluginError
+from empathy_core.redaction import redact
+from empathy_core.registry import Registry
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
 BUILTIN_PLUGINS = {
     "engine": "empathy_core.builtin:EnginePlugin",
-    "telemetry": "empathy_core.telemetry:TelemetrySink",
+    "telemetry": "empathy_core.recorder:TelemetryPlugin",
 }
 FIRST_PARTY_DISTS = frozenset(
     {
@@ -43,17 +47,19 @@ FIRST_PARTY_DISTS = frozenset(
         "empathy-code-review",
     }
 )
+_MAX_ERROR = 300
 
 
 class PluginLoadWarning(UserWarning):
-    """A plugin failed to load or register and was skipped."""
+    """A plugin failed and was disabled."""
 
 
 @attrs.define
 class PluginInfo:
     """What ``empathy plugins list`` shows for one plugin.
 
-    ``status`` is ``loaded``, ``builtin``, ``disabled`` or ``failed`` (with ``error``).
+    ``status`` is ``loaded``, ``builtin``, ``disabled`` or ``failed`` (with ``error`` and
+    the hook or phase it failed in); ``import_ms`` is how long its module took to import.
     """
 
     name: str
@@ -63,6 +69,7 @@ class PluginInfo:
     hooks: list[str] = attrs.Factory(list)
     error: str | None = None
     first_party: bool = True
+    import_ms: float = 0.0
 
     def label(self) -> str:
         """``'name' (dist version)`` for messages."""
@@ -71,26 +78,20 @@ class PluginInfo:
         return f"plugin {self.name!r}"
 
 
-class Registry(dict[Any, Any]):
-    """Name -> registered object, remembering which plugin registered each name."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
-        self.owners: dict[Any, str] = {}
-
-
-def _env_flag(name: str) -> bool:
+def env_flag(name: str) -> bool:
+    """Whether environment variable ``name`` holds a true value (1, true, yes, on)."""
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _env_list(name: str) -> set[str]:
+def env_list(name: str) -> set[str]:
+    """The comma-separated names in environment variable ``name``."""
     return {part.strip() for part in os.environ.get(name, "").split(",") if part.strip()}
 
 
-def _describe_exc(exc: BaseException) -> str:
-    """``Type: message`` on one line."""
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
+def describe_exc(exc: BaseException) -> str:
+    """``Type: message`` on one line, secrets redacted, at most a few hundred characters."""
+    text = redact(" ".join(f"{type(exc).__name__}: {exc}".split()))
+    return text if len(text) <= _MAX_ERROR else text[:_MAX_ERROR] + "..."
 
 
 def _import_object(spec: str) -> Any:
@@ -99,8 +100,15 @@ def _import_object(spec: str) -> Any:
     return getattr(module, attr)() if attr else module
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Keep what a plugin prints at import out of stdout (and so out of ``--json``)."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
 class EmpathyPluginManager(pluggy.PluginManager):
-    """pluggy's manager plus isolation, registries, ordering and settings."""
+    """pluggy's manager plus isolation, typed registries and ordering."""
 
     def __init__(self, config: EmpathyConfig | None = None, *, strict: bool = False) -> None:
         super().__init__(ENTRY_POINT_GROUP)
@@ -109,10 +117,8 @@ class EmpathyPluginManager(pluggy.PluginManager):
         self.strict = strict
         self.infos: dict[str, PluginInfo] = {}
         self._registries: dict[str, Registry] = {}
-        self._settings: dict[str, Any] = {}
-        self._configured = False
         self.hook.empathy_add_hookspecs.call_historic(kwargs={"pluginmanager": self})
-        self._tracing = _env_flag("EMPATHY_TRACE_PLUGINS")
+        self._tracing = env_flag("EMPATHY_TRACE_PLUGINS")
         if self._tracing:
             self.trace.root.setwriter(sys.stderr.write)
             self.enable_tracing()
@@ -126,35 +132,27 @@ class EmpathyPluginManager(pluggy.PluginManager):
         try:
             self.register(plugin, name=name)
         except Exception as exc:
-            self._fail(name, exc, during="registration")
+            self.fail(name, exc, during="registration")
             return False
         self._registries.clear()
-        info.hooks = sorted(self._hook_names(plugin))
+        info.hooks = sorted(c.name for c in self.get_hookcallers(plugin) or [])
         return True
 
-    def _hook_names(self, plugin: Any) -> Iterable[str]:
-        for caller in self.get_hookcallers(plugin) or []:
-            yield caller.name
-
     def load_builtins(self) -> None:
-        """Register the core's own plugins (engine defaults, telemetry sink)."""
+        """Register the core's own plugins (engine defaults, telemetry)."""
         for name, spec in BUILTIN_PLUGINS.items():
-            plugin = _import_object(spec)
             info = PluginInfo(name=name, status="builtin", dist="empathy-core", version=__version__)
-            self.add_plugin(plugin, name, info)
+            self.add_plugin(_import_object(spec), name, info)
 
     def load_entry_points(self, disabled: Iterable[str] = ()) -> None:
-        """Load every plugin of the ``empathy`` entry-point group except ``disabled`` ones.
-
-        ``disabled`` may name the entry point or its distribution.
-        """
+        """Load every plugin of the ``empathy`` group except ``disabled`` ones (entry-point
+        or distribution names). Output printed at import goes to stderr."""
         from importlib.metadata import entry_points
 
         disabled = set(disabled)
         seen: set[tuple[str, str]] = set()
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             dist = ep.dist.metadata["Name"] if ep.dist is not None else None
-            version = ep.dist.version if ep.dist is not None else None
             if (ep.name, ep.value) in seen:
                 continue
             seen.add((ep.name, ep.value))
@@ -162,7 +160,7 @@ class EmpathyPluginManager(pluggy.PluginManager):
                 name=ep.name,
                 status="loaded",
                 dist=dist,
-                version=version,
+                version=ep.dist.version if ep.dist is not None else None,
                 first_party=dist in FIRST_PARTY_DISTS,
             )
             if ep.name in disabled or (dist and dist in disabled):
@@ -172,56 +170,86 @@ class EmpathyPluginManager(pluggy.PluginManager):
             if ep.name in self.infos:
                 other = self.infos[ep.name]
                 self.infos[f"{ep.name}@{dist}"] = info
-                self._fail(
-                    f"{ep.name}@{dist}",
-                    PluginError(f"entry point name {ep.name!r} is already used by {other.label()}"),
-                    during="load",
-                )
+                message = f"entry point name {ep.name!r} is already used by {other.label()}"
+                self.fail(f"{ep.name}@{dist}", PluginError(message), during="load")
                 continue
+            self.infos[ep.name] = info
+            started = time.perf_counter()
             try:
-                plugin = ep.load()
-            except Exception as exc:
-                self.infos[ep.name] = info
-                self._fail(ep.name, exc, during="import")
+                with _stdout_to_stderr():
+                    plugin = ep.load()
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt at import too
+                self.fail(ep.name, exc, during="import")
                 continue
+            finally:
+                info.import_ms = round((time.perf_counter() - started) * 1000, 1)
+            if self._tracing:
+                sys.stderr.write(f"  plugin {ep.name!r} imported in {info.import_ms:.1f} ms\n")
             self.add_plugin(plugin, ep.name, info)
-        self._check_pending()
+        self.check_pending_isolated()
 
-    def _check_pending(self) -> None:
-        """Unregister plugins implementing ``empathy_*`` hooks that no spec declares."""
+    def check_pending_isolated(self) -> None:
+        """Disable plugins implementing ``empathy_*`` hooks that no spec declares."""
         while True:
             try:
                 self.check_pending()
                 return
             except pluggy.PluginValidationError as exc:
-                name = self.get_name(exc.plugin) or "?"
-                self.unregister(exc.plugin)
-                self._fail(name, exc, during="registration")
+                self.fail(self.get_name(exc.plugin) or "?", exc, during="registration")
 
-    def _fail(self, name: str, exc: BaseException, *, during: str) -> None:
+    def fail(self, name: str, exc: BaseException, *, during: str) -> None:
+        """Report plugin ``name`` once (naming it and ``during``) and disable it.
+
+        In strict mode raise :class:`PluginError` instead.
+        """
         info = self.infos.setdefault(name, PluginInfo(name=name, status="failed"))
+        already = info.status == "failed"
         info.status = "failed"
-        info.error = _describe_exc(exc)
-        if self.get_plugin(name) is not None:
-            self.unregister(name=name)
+        info.error = info.error if already else f"{during}: {describe_exc(exc)}"
+        plugin = self.get_plugin(name)
+        if plugin is not None:
+            self.unregister(plugin)
         self._registries.clear()
-        message = f"{info.label()} failed during {during}: {info.error}"
+        if already:
+            return
+        message = f"{info.label()} failed in {during}: {describe_exc(exc)}"
         if self.strict:
             raise PluginError(message) from exc
         warnings.warn(
-            f"{message}; skipped (--strict-plugins or EMPATHY_STRICT_PLUGINS=1 makes this fatal)",
+            f"{message}; disabled (--strict-plugins or EMPATHY_STRICT_PLUGINS=1 makes this fatal)",
             PluginLoadWarning,
             stacklevel=3,
         )
 
+    # -- calling hooks ---------------------------------------------------------------
+
+    def call(self, hook_name: str, *, firstresult: bool = False, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call ``hook_name`` plugin by plugin in hook order; returns ``(plugin, result)`` for
+        every non-``None`` result (only the first with ``firstresult``).
+
+        A plugin raising (``SystemExit`` included) is reported and disabled; the others
+        are still called.
+        """
+        results: list[tuple[str, Any]] = []
+        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+            if self._tracing:
+                sys.stderr.write(f"  {hook_name} -> {impl.plugin_name}\n")
+            try:
+                result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+            except (Exception, SystemExit) as exc:
+                self.fail(impl.plugin_name, exc, during=hook_name)
+                continue
+            if result is not None:
+                results.append((impl.plugin_name, result))
+                if firstresult:
+                    break
+        return results
+
     # -- hook order ------------------------------------------------------------------
 
     def apply_hook_order(self, order: Mapping[str, list[str]]) -> None:
-        """Make listed plugins run first, in the listed order, for each hook.
-
-        For ``wrapper=True`` implementations the first listed is the outermost.
-        Unknown hook or plugin names are a :class:`ConfigError` naming the key.
-        """
+        """Make listed plugins run first, in the listed order, for each hook (for
+        middleware: first listed is outermost). Unknown names are a :class:`ConfigError`."""
         for hook_name, names in order.items():
             caller = getattr(self.hook, hook_name, None)
             if caller is None or not hook_name.startswith("empathy_"):
@@ -253,182 +281,121 @@ class EmpathyPluginManager(pluggy.PluginManager):
         self,
         hook_name: str,
         kind: str,
-        key: Callable[..., Hashable] = lambda *args, **kw: args[0],
-        value: Callable[..., Any] = lambda *args, **kw: args[-1],
+        make_register: Callable[[Callable[[Any], None]], Callable[..., None]],
+        key: Callable[[Any], Hashable],
     ) -> Registry:
-        """Call a registration hook plugin by plugin with a bound ``register`` callback.
+        """Call a registration hook plugin by plugin with a typed ``register``.
 
-        ``key(*args)`` names what is registered, ``value(*args)`` is what is stored. A
-        name registered by two plugins raises :class:`DuplicateNameError` naming both.
-        A plugin whose hook raises is isolated like a failed import. Cached until a
-        plugin is added or removed.
+        ``make_register(add)`` builds the plugin's ``register``; ``key(entry)`` names an
+        entry. A plugin whose hook (or ``register`` call) raises is disabled. A name
+        registered by two plugins disables both (:class:`DuplicateNameError` in strict
+        mode). Cached until a plugin is added or removed.
         """
         if hook_name in self._registries:
             return self._registries[hook_name]
         registry = Registry(kind)
-        caller = getattr(self.hook, hook_name)
-        if self._tracing:
-            sys.stderr.write(f"  {hook_name} [register] {len(caller.get_hookimpls())} implementation(s)\n")
-        for impl in reversed(caller.get_hookimpls()):
-            plugin_name = impl.plugin_name
+        clashes: dict[Hashable, set[str]] = {}
+        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+            owner = impl.plugin_name
 
-            def register(*args: Any, _owner: str = plugin_name, **kwargs: Any) -> None:
-                name = key(*args, **kwargs)
+            def add(entry: Any, _owner: str = owner) -> None:
+                name = key(entry)
                 if name in registry and registry.owners[name] != _owner:
-                    raise DuplicateNameError(
-                        f"{kind} {name!r} is registered by both {self._label(registry.owners[name])} "
-                        f"and {self._label(_owner)}; disable one with 'plugins.disable' in "
-                        f"empathy.config.yml or EMPATHY_DISABLE_PLUGINS"
-                    )
-                registry[name] = value(*args, **kwargs)
+                    clashes.setdefault(name, {registry.owners[name]}).add(_owner)
+                    return
+                registry[name] = entry
                 registry.owners[name] = _owner
 
+            register = make_register(add)
             if self._tracing:
-                sys.stderr.write(f"  {hook_name} [register] plugin: {plugin_name}\n")
+                sys.stderr.write(f"  {hook_name} [register] plugin: {owner}\n")
             try:
-                impl.function(**{arg: register for arg in impl.argnames})
-            except DuplicateNameError:
-                raise
-            except Exception as exc:
-                self._fail(plugin_name, exc, during=hook_name)
-                return self.collect(hook_name, kind, key, value)
+                impl.function(*[register for _ in impl.argnames])
+            except (Exception, SystemExit) as exc:
+                self.fail(owner, exc, during=hook_name)
+                return self.collect(hook_name, kind, make_register, key)
+        if clashes:
+            self._fail_clashes(kind, clashes)
+            return self.collect(hook_name, kind, make_register, key)
         self._registries[hook_name] = registry
         return registry
 
-    def _label(self, plugin_name: str) -> str:
+    def _fail_clashes(self, kind: str, clashes: Mapping[Hashable, set[str]]) -> None:
+        for name, owners in clashes.items():
+            labels = " and ".join(self.label(o) for o in sorted(owners))
+            message = (
+                f"{kind} {name!r} is registered by both {labels}; both are disabled: uninstall one "
+                "or disable it with 'plugins.disable' in empathy.config.yml or EMPATHY_DISABLE_PLUGINS"
+            )
+            if self.strict:
+                raise DuplicateNameError(message)
+            for owner in sorted(owners):
+                self.fail(owner, DuplicateNameError(message), during=f"registering {kind} {name!r}")
+
+    def label(self, plugin_name: str) -> str:
+        """How messages name plugin ``plugin_name``."""
         info = self.infos.get(plugin_name)
         return info.label() if info else f"plugin {plugin_name!r}"
 
-    def workflows(self) -> Registry:
-        """Workflow name -> class, from ``empathy_register_workflows``."""
-        return self.collect("empathy_register_workflows", "workflow", key=lambda cls: cls.name)
-
-    def providers(self) -> Registry:
-        """Provider name -> factory, from ``empathy_register_providers``."""
-        return self.collect("empathy_register_providers", "provider")
-
-    def backends(self, role: str) -> dict[str, Any]:
-        """URL scheme -> factory for ``role``, from ``empathy_register_backends``."""
-        registry = self.collect(
-            "empathy_register_backends", "backend", key=lambda scheme, role, factory: (scheme, role)
-        )
-        return {scheme: factory for (scheme, r), factory in registry.items() if r == role}
-
-    def open_backend(self, role: str, url: str) -> Any:
-        """Open the ``role`` store at ``url`` through the plugin owning its scheme."""
-        scheme = url.split(":", 1)[0] if ":" in url else ""
-        factories = self.backends(role)
-        if scheme not in factories:
-            known = ", ".join(f"{s}://" for s in sorted(factories)) or "none installed"
-            raise StorageError(
-                f"no {role} backend for URL scheme {scheme + '://' if scheme else repr(url)} "
-                f"(installed: {known}); install the plugin that provides it"
-            )
-        return factories[scheme](url, self.config)
-
-    def router_strategies(self) -> Registry:
-        """Strategy name -> factory, from ``empathy_register_router_strategies``."""
-        return self.collect("empathy_register_router_strategies", "router strategy")
-
-    def level_handlers(self) -> Registry:
-        """Empathy level (1..5) -> handler, from ``empathy_register_level_handlers``."""
-        return self.collect("empathy_register_level_handlers", "level handler")
-
-    def settings_classes(self) -> Registry:
-        """Plugin name -> settings attrs class, from ``empathy_register_settings``."""
-        registry = Registry("settings")
-        caller = self.hook.empathy_register_settings
-        for impl in reversed(caller.get_hookimpls()):
-
-            def register(cls: type, _owner: str = impl.plugin_name) -> None:
-                registry[_owner] = cls
-                registry.owners[_owner] = _owner
-
-            impl.function(register=register)
-        return registry
-
-    def plugin_settings(self, name: str) -> Any:
-        """The validated settings of plugin ``name`` (entry-point or distribution name)."""
-        if name in self._settings:
-            return self._settings[name]
-        plugin_name = self._resolve_name(name)
-        cls = self.settings_classes().get(plugin_name)
-        if cls is None:
-            raise PluginError(f"plugin {name!r} declares no settings")
-        info = self.infos.get(plugin_name)
-        raw = self.config.plugins.settings
-        key = next((k for k in (info and info.dist, plugin_name) if k and k in raw), None)
-        data = raw.get(key, {}) if key else {}
-        path = f"$.plugins.settings.{key or plugin_name}"
-        settings = structure_settings(cls, data, path, self.config)
-        self._settings[name] = self._settings[plugin_name] = settings
-        return settings
-
-    def validate_settings(self) -> None:
-        """Validate every plugin's settings now; warn about settings of unknown plugins."""
-        classes = self.settings_classes()
-        for plugin_name in classes:
-            self.plugin_settings(plugin_name)
-        known = set(self.infos) | {i.dist for i in self.infos.values() if i.dist}
-        for key in self.config.plugins.settings:
-            if key not in known:
-                warnings.warn(
-                    f"{self._config_where(f'$.plugins.settings.{key}')}plugins.settings.{key}: "
-                    f"no installed plugin named {key!r}; its settings are ignored",
-                    PluginLoadWarning,
-                    stacklevel=2,
-                )
-
-    def _resolve_name(self, name: str) -> str:
+    def resolve_name(self, name: str) -> str:
+        """The plugin name for an entry-point or distribution name."""
         if name in self.infos:
             return name
-        for plugin_name, info in self.infos.items():
-            if info.dist == name:
-                return plugin_name
-        return name
+        return next((n for n, i in self.infos.items() if i.dist == name), name)
 
     def register_commands(self, cli: Any) -> dict[str, list[str]]:
         """Let every plugin add commands to ``cli``; returns command name -> plugins.
 
-        A plugin replacing a command another plugin (or the core) added is a
-        :class:`DuplicateNameError`; sharing a group through ``get_or_create_group`` is fine.
+        A plugin replacing a command another plugin (or the core) added is disabled with
+        the other one (the core's commands win); sharing a group through
+        ``get_or_create_group`` is fine.
         """
         owners: dict[str, list[str]] = {}
+        core = set(cli.commands)
         for impl in reversed(self.hook.empathy_register_commands.get_hookimpls()):
             before = {name: (cmd, _subcommands(cmd)) for name, cmd in cli.commands.items()}
             try:
-                impl.function(**{arg: cli for arg in impl.argnames})
-            except Exception as exc:
-                for name in set(cli.commands) - set(before):
-                    del cli.commands[name]
-                self._fail(impl.plugin_name, exc, during="empathy_register_commands")
+                impl.function(*[cli for _ in impl.argnames])
+            except (Exception, SystemExit) as exc:
+                _restore(cli, before)
+                self.fail(impl.plugin_name, exc, during="empathy_register_commands")
+                continue
+            replaced = [n for n, (cmd, _) in before.items() if cli.commands.get(n) is not cmd]
+            if replaced:
+                _restore(cli, before)
+                self._command_clash(cli, owners, replaced[0], impl.plugin_name, core)
                 continue
             for name, command in cli.commands.items():
-                if name in before and before[name][0] is not command:
-                    first = owners.get(name, [None])[0]
-                    first_label = self._label(first) if first else "the core"
-                    raise DuplicateNameError(
-                        f"command {name!r} is registered by both {first_label} and "
-                        f"{self._label(impl.plugin_name)}; disable one with 'plugins.disable'"
-                    )
                 if name not in before or _subcommands(command) != before[name][1]:
                     owners.setdefault(name, []).append(impl.plugin_name)
         return owners
 
-    # -- lifecycle -------------------------------------------------------------------
+    def _command_clash(
+        self, cli: Any, owners: dict[str, list[str]], name: str, newcomer: str, core: set[str]
+    ) -> None:
+        """``newcomer`` tried to replace command ``name``: disable it, and the plugin that
+        added ``name`` first (with every command it added), unless the core owns it."""
+        rival = None if name in core else owners[name][0]
+        message = (
+            f"command {name!r} is registered by both {self.label(rival) if rival else 'the core'} "
+            f"and {self.label(newcomer)}; disable one with 'plugins.disable'"
+        )
+        if self.strict:
+            raise DuplicateNameError(message)
+        if rival is not None:
+            for command in [n for n, o in owners.items() if o[0] == rival]:
+                cli.commands.pop(command, None)
+                del owners[command]
+            self.fail(rival, DuplicateNameError(message), during="empathy_register_commands")
+        self.fail(newcomer, DuplicateNameError(message), during="empathy_register_commands")
 
-    def configure(self) -> None:
-        """Call ``empathy_configure`` once; ``empathy_unconfigure`` runs at close/exit."""
-        if self._configured:
-            return
-        self._configured = True
-        self.hook.empathy_configure(config=self.config)
 
-    def close(self) -> None:
-        """Call ``empathy_unconfigure`` if configured."""
-        if self._configured:
-            self._configured = False
-            self.hook.empathy_unconfigure(config=self.config)
+def _restore(cli: Any, before: Mapping[str, tuple[Any, frozenset[str]]]) -> None:
+    """Undo what a failed ``empathy_register_commands`` added or replaced."""
+    for name in set(cli.commands) - set(before):
+        del cli.commands[name]
+    for name, (command, _) in before.items():
+        cli.commands[name] = command
 
 
 def _subcommands(command: Any) -> frozenset[str]:
@@ -439,91 +406,13 @@ def _subcommands(command: Any) -> frozenset[str]:
 def _reorder(hookimpls: list[Any], names: list[str]) -> None:
     """Reorder pluggy's impl list in place so ``names`` are called first, in order.
 
-    pluggy calls impls from the end of the list and keeps non-wrappers before wrappers;
-    both partitions are reordered separately so wrappers still wrap everything.
+    pluggy calls impls from the end of the list; ``trylast`` / ``tryfirst`` partitions are
+    kept (the core's fallbacks stay last).
     """
     position = {name: i for i, name in enumerate(names)}
-
-    def arrange(part: list[Any]) -> list[Any]:
-        listed = sorted((i for i in part if i.plugin_name in position), key=lambda i: position[i.plugin_name])
-        others = [i for i in part if i.plugin_name not in position]
-        return others + list(reversed(listed))
-
-    plain = [i for i in hookimpls if not (i.wrapper or i.hookwrapper)]
-    wrappers = [i for i in hookimpls if i.wrapper or i.hookwrapper]
-    hookimpls[:] = arrange(plain) + arrange(wrappers)
-
-
-def make_plugin_manager(
-    plugins: Iterable[Any] = (),
-    *,
-    config: EmpathyConfig | None = None,
-    entry_points: bool = False,
-    builtins: bool = True,
-    strict: bool = False,
-    disabled: Iterable[str] = (),
-) -> EmpathyPluginManager:
-    """Build a plugin manager: builtins, then entry points, then ``plugins`` (objects or modules).
-
-    Hook order from ``config.hooks`` is applied last. Tests use this with explicit
-    plugins and ``entry_points=False``.
-    """
-    config = config if config is not None else EmpathyConfig()
-    pm = EmpathyPluginManager(config, strict=strict)
-    if builtins:
-        pm.load_builtins()
-    if entry_points:
-        pm.load_entry_points(disabled=set(disabled) | set(config.plugins.disable))
-    for plugin in plugins:
-        name = getattr(plugin, "__name__", None) or type(plugin).__name__
-        pm.add_plugin(plugin, name, PluginInfo(name=name, status="loaded", first_party=False))
-    pm._check_pending()
-    pm.apply_hook_order(config.hooks)
-    return pm
-
-
-_current: EmpathyPluginManager | None = None
-
-
-def setup_plugin_manager(
-    config_path: str | None = None,
-    *,
-    strict: bool | None = None,
-    no_plugins: bool = False,
-) -> EmpathyPluginManager:
-    """Create the process-wide plugin manager from config and environment."""
-    global _current
-    config = load_config(config_path)
-    strict = _env_flag("EMPATHY_STRICT_PLUGINS") if strict is None else strict
-    disabled = _env_list("EMPATHY_DISABLE_PLUGINS")
-    pm = make_plugin_manager(
-        config=config,
-        entry_points=not no_plugins,
-        strict=strict,
-        disabled=disabled,
+    listed = sorted(
+        (i for i in hookimpls if i.plugin_name in position), key=lambda i: position[i.plugin_name]
     )
-    pm.validate_settings()
-    if _current is not None:
-        _current.close()
-    else:
-        atexit.register(_close_current)
-    _current = pm
-    return pm
-
-
-def get_plugin_manager() -> EmpathyPluginManager:
-    """The process-wide plugin manager, created on first use and configured."""
-    pm = _current if _current is not None else setup_plugin_manager()
-    pm.configure()
-    return pm
-
-
-def set_plugin_manager(pm: EmpathyPluginManager | None) -> None:
-    """Install ``pm`` as the process-wide manager (tests; ``None`` resets)."""
-    global _current
-    _current = pm
-
-
-def _close_current() -> None:
-    if _current is not None:
-        _current.close()
+    others = [i for i in hookimpls if i.plugin_name not in position]
+    last = [i for i in others if i.trylast]
+    hookimpls[:] = last + [i for i in others if not i.trylast] + list(reversed(listed))

@@ -149,6 +149,38 @@ class UsageRecord:
         return self.usage.cache_read_tokens > 0
 
 
+@attrs.frozen
+class RouteContext:
+    """What a routing strategy decides from: one stage about to run.
+
+    ``tier`` is the workflow's own choice (its ``tier_map``); limits are ``None`` when
+    the caller set none.
+    """
+
+    workflow: str
+    stage: str
+    tier: ModelTier
+    run_id: str = ""
+    input_data: dict[str, Any] = attrs.Factory(dict)
+    provider: str = ""
+    adaptive: bool = False
+    max_cost: float | None = None
+    max_latency_ms: float | None = None
+    min_success_rate: float | None = None
+
+
+@attrs.frozen
+class RouteDecision:
+    """Where a stage runs: ``tier``, ``model`` (``None``: the provider's model for the
+    tier), why, and how sure the strategy is (0..1)."""
+
+    tier: ModelTier = attrs.field(converter=lambda value: ModelTier.parse(value))
+    model: str | None = None
+    reason: str = ""
+    confidence: float = 1.0
+    strategy: str = ""
+
+
 @attrs.define
 class StageResult:
     """Outcome of one stage: ``status`` is ``success``, ``failed`` or ``skipped``."""
@@ -163,6 +195,7 @@ class StageResult:
     duration_ms: float = 0.0
     error: str | None = None
     model: str | None = None
+    reason: str = ""
 
 
 @attrs.define

@@ -1,31 +1,19 @@
-"""Usage telemetry: the built-in store sink, privacy rules and :class:`UsageTracker`.
+"""Usage telemetry: :class:`UsageTracker` records calls made outside workflows and answers
+usage questions from the configured store (``telemetry.store``, default
+``sqlite:///<cache_dir>/empathy.db``).
 
-Every LLM call's :class:`~empathy_core.records.UsageRecord` goes through the hook
-``empathy_record_usage``; every sink sees it. :class:`TelemetrySink` is the core's own
-sink (built-in plugin ``telemetry``): it writes to the ONE configured store,
-``telemetry.store`` (default ``sqlite:///<cache_dir>/empathy.db``), opened through the
-storage plugin owning the URL's scheme. :class:`UsageTracker` answers questions from that
-store; aggregation runs in the store (SQL), never as a Python loop over all rows.
-
-Retention: records older than ``telemetry.retention_days`` (0 or less: kept forever) are
-deleted by :meth:`UsageTracker.prune`, and by the sink once per process and store, right
-before its first write.
-
-Privacy (:func:`protect`): ``user_id`` is replaced by ``sha256:<hex>`` of a
-per-installation salt plus the id (unless ``telemetry.hash_user_ids: false``), and the
-prompt text is dropped unless ``telemetry.store_prompts: true``.
+Aggregation runs in the store (SQL), never as a Python loop over all rows. Records older
+than ``telemetry.retention_days`` (0 or less: kept forever) are deleted by
+:meth:`UsageTracker.prune`, and by the store writer once per process before its first
+write (:mod:`empathy_core.recorder`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import functools
-import hashlib
 import json
 import logging
 import os
-import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -34,43 +22,27 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from empathy_core.errors import ConfigError, EmpathyError, PricingError, StorageError
-from empathy_core.hookspecs import hookimpl
-from empathy_core.paths import cache_dir, write_atomically
+from empathy_core.errors import ConfigError, EmpathyError, PricingError
+from empathy_core.paths import write_atomically
+from empathy_core.recorder import retention_cutoff
 from empathy_core.records import ModelTier, Usage, UsageRecord, utcnow
 from empathy_core.stores import NANO, TelemetryStore, UsageGroup
 
 if TYPE_CHECKING:
     from empathy_core.config import EmpathyConfig
-    from empathy_core.plugins import EmpathyPluginManager
     from empathy_core.pricing import PriceTable
+    from empathy_core.runtime import Empathy
 
 log = logging.getLogger("empathy.telemetry")
 
-HASH_PREFIX = "sha256:"
-SALT_FILE = "telemetry-salt"
-ENTRY_FIELDS = (
-    "timestamp",
-    "workflow",
-    "stage",
-    "tier",
-    "provider",
-    "model",
-    "cost",
-    "input_tokens",
-    "output_tokens",
-    "cache_write_tokens",
-    "cache_read_tokens",
-    "cache_hit",
-    "duration_ms",
-    "success",
-    "error",
-    "batch",
-    "run_id",
-    "request_id",
-    "user_id",
-    "record_id",
-    "prompt",
+ENTRY_FIELDS = tuple(
+    name
+    for field in attrs.fields(UsageRecord)
+    for name in (
+        ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens", "cache_hit")
+        if field.name == "usage"
+        else (field.name,)
+    )
 )
 """Keys of :meth:`UsageTracker.get_recent_entries` entries and columns of the exports."""
 
@@ -83,147 +55,6 @@ _TOKEN_KEYS = {
     "cache_write_5m": "cache_write_5m_tokens",
     "cache_write_1h": "cache_write_1h_tokens",
 }
-
-
-# -- privacy ---------------------------------------------------------------------------
-
-
-def installation_salt(directory: Path | None = None) -> bytes:
-    """The per-installation salt in ``<cache_dir>/telemetry-salt``, created on first use.
-
-    Created atomically (written to a temporary file, then hard-linked into place) with
-    mode 0600, so concurrent first users agree on one salt. Read once per process.
-    """
-    return _salt_at(str((directory or cache_dir()) / SALT_FILE))
-
-
-@functools.lru_cache(maxsize=8)
-def _salt_at(location: str) -> bytes:
-    path = Path(location)
-    if not path.exists():
-        tmp = path.with_name(f".{SALT_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            with contextlib.suppress(FileExistsError):  # another process won the race
-                os.link(tmp, path)
-        finally:
-            tmp.unlink()
-    return path.read_bytes().strip()
-
-
-def hash_user_id(user_id: str, salt: bytes) -> str:
-    """``sha256:<hex>`` of ``salt`` and ``user_id``; already-hashed ids are returned as is."""
-    if user_id.startswith(HASH_PREFIX):
-        return user_id
-    return HASH_PREFIX + hashlib.sha256(salt + b"\0" + user_id.encode("utf-8")).hexdigest()
-
-
-def protect(record: UsageRecord, config: EmpathyConfig) -> UsageRecord:
-    """``record`` as it may be stored: user id hashed, prompt dropped, per ``config.telemetry``.
-
-    Idempotent, so every sink can apply it whoever built the record.
-    """
-    telemetry = config.telemetry
-    changes: dict[str, Any] = {}
-    if record.prompt is not None and not telemetry.store_prompts:
-        changes["prompt"] = None
-    if record.user_id and telemetry.hash_user_ids and not record.user_id.startswith(HASH_PREFIX):
-        changes["user_id"] = hash_user_id(record.user_id, installation_salt())
-    return attrs.evolve(record, **changes) if changes else record
-
-
-# -- the core sink ---------------------------------------------------------------------
-
-
-def open_store(pm: EmpathyPluginManager) -> TelemetryStore:
-    """Open the configured telemetry store through the plugin owning its URL scheme."""
-    return pm.open_backend("telemetry", pm.config.telemetry.store_url())
-
-
-def retention_cutoff(days: float) -> datetime:
-    """The moment before which records are older than ``days`` (positive)."""
-    return utcnow() - timedelta(days=days)
-
-
-class TelemetrySink:
-    """Built-in plugin ``telemetry``: writes every usage record to the configured store.
-
-    The store opens on the first record; a store that cannot be opened or written is
-    logged (once per distinct error) and never breaks the LLM call that was recorded.
-    Before its first write to a store, when ``telemetry.retention_days > 0``, the sink
-    prunes that store's older records: at most once per process and store URL (one
-    indexed delete when nothing is old), failures logged like write failures.
-    The plugin manager is taken from ``empathy_add_hookspecs``, which pluggy calls right
-    after registration.
-    """
-
-    _pruned_urls: ClassVar[set[str]] = set()
-    _prune_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def __init__(self) -> None:
-        self._pm: EmpathyPluginManager | None = None
-        self._store: TelemetryStore | None = None
-        self._lock = threading.Lock()
-        self._logged: set[str] = set()
-
-    @hookimpl
-    def empathy_add_hookspecs(self, pluginmanager: EmpathyPluginManager) -> None:
-        self._pm = pluginmanager
-
-    def store(self) -> TelemetryStore:
-        """The open store; raises :class:`StorageError` when it cannot be opened."""
-        with self._lock:
-            if self._store is None:
-                if self._pm is None:
-                    raise StorageError("the telemetry sink is not registered with a plugin manager")
-                self._store = open_store(self._pm)
-            return self._store
-
-    @hookimpl
-    def empathy_record_usage(self, record: UsageRecord) -> None:
-        if self._pm is None or not self._pm.config.telemetry.enabled:
-            return
-        try:
-            store = self.store()
-            self._apply_retention(store, self._pm.config.telemetry.retention_days)
-            store.write(protect(record, self._pm.config))
-        except Exception as exc:
-            self._log_once("usage record not stored", exc)
-
-    def _apply_retention(self, store: TelemetryStore, days: int) -> None:
-        """Prune ``store`` to ``days`` (if positive) unless done in this process."""
-        if days <= 0:
-            return
-        with TelemetrySink._prune_lock:
-            if store.url in TelemetrySink._pruned_urls:
-                return
-            TelemetrySink._pruned_urls.add(store.url)
-            try:
-                removed = store.prune(retention_cutoff(days))
-            except Exception as exc:
-                self._log_once("old records not pruned", exc)
-                return
-        if removed:
-            log.info("telemetry: pruned %d records older than %d days from %s", removed, days, store.url)
-
-    def _log_once(self, what: str, exc: Exception) -> None:
-        message = str(exc)
-        if message not in self._logged:
-            self._logged.add(message)
-            log.warning("telemetry: %s: %s", what, message)
-
-    @hookimpl
-    def empathy_unconfigure(self) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the store; the next record reopens it."""
-        with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
 
 
 # -- the tracker -----------------------------------------------------------------------
@@ -301,29 +132,16 @@ def cache_savings(group: UsageGroup, table: PriceTable) -> float:
 def entry(record: UsageRecord) -> dict[str, Any]:
     """A record as a flat, JSON-ready dict with the :data:`ENTRY_FIELDS` keys."""
     u = record.usage
-    return {
-        "timestamp": record.timestamp.isoformat(),
-        "workflow": record.workflow,
-        "stage": record.stage,
-        "tier": record.tier,
-        "provider": record.provider,
-        "model": record.model,
-        "cost": record.cost,
-        "input_tokens": u.input_tokens,
-        "output_tokens": u.output_tokens,
-        "cache_write_tokens": u.cache_creation_tokens,
-        "cache_read_tokens": u.cache_read_tokens,
-        "cache_hit": record.cache_hit,
-        "duration_ms": record.duration_ms,
-        "success": record.success,
-        "error": record.error,
-        "batch": record.batch,
-        "run_id": record.run_id,
-        "request_id": record.request_id,
-        "user_id": record.user_id,
-        "record_id": record.record_id,
-        "prompt": record.prompt,
-    }
+    flat = {f.name: getattr(record, f.name) for f in attrs.fields(UsageRecord)}
+    flat.update(
+        timestamp=record.timestamp.isoformat(),
+        input_tokens=u.input_tokens,
+        output_tokens=u.output_tokens,
+        cache_write_tokens=u.cache_creation_tokens,
+        cache_read_tokens=u.cache_read_tokens,
+        cache_hit=record.cache_hit,
+    )
+    return {name: flat[name] for name in ENTRY_FIELDS}
 
 
 def _since(days: float | None) -> datetime | None:
@@ -349,43 +167,44 @@ def _usage_from(tokens: Mapping[str, int] | None) -> Usage:
 class UsageTracker:
     """Record LLM calls and answer usage questions from the configured telemetry store.
 
-    ``UsageTracker.get_instance()`` is bound to the process-wide plugin manager; build
-    ``UsageTracker(pm)`` for a specific one. Figures come only from stored records: an
-    empty store reports zeros, never estimated savings.
+    ``UsageTracker.get_instance()`` is bound to the process-wide runtime; build
+    ``UsageTracker(empathy)`` for a specific one. Figures come only from stored records:
+    an empty store reports zeros, never estimated savings. Reads see every record this
+    process made before them (pending records are flushed first).
     """
 
     _instance: ClassVar[UsageTracker | None] = None
     _instance_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, pm: EmpathyPluginManager | None = None, *, store: TelemetryStore | None = None):
-        if pm is None:
-            from empathy_core.plugins import get_plugin_manager
+    def __init__(self, empathy: Empathy | None = None, *, store: TelemetryStore | None = None):
+        if empathy is None:
+            from empathy_core.runtime import Empathy
 
-            pm = get_plugin_manager()
-        self._pm = pm
+            empathy = Empathy.current()
+        self.empathy = empathy
         self._store = store
 
     @classmethod
     def get_instance(cls) -> UsageTracker:
-        """The tracker of the process-wide plugin manager (rebuilt if that manager changes)."""
-        from empathy_core.plugins import get_plugin_manager
+        """The tracker of the process-wide runtime (rebuilt if that runtime changes)."""
+        from empathy_core.runtime import Empathy
 
-        pm = get_plugin_manager()
+        empathy = Empathy.current()
         with cls._instance_lock:
-            if cls._instance is None or cls._instance._pm is not pm:
-                cls._instance = cls(pm)
+            if cls._instance is None or cls._instance.empathy is not empathy:
+                cls._instance = cls(empathy)
             return cls._instance
 
     @property
     def config(self) -> EmpathyConfig:
-        return self._pm.config
+        return self.empathy.config
 
     @property
     def store(self) -> TelemetryStore:
-        """The configured store (shared with the built-in sink when it is registered)."""
+        """The configured store (the one the runtime writes to), pending records flushed."""
+        self.empathy.flush()
         if self._store is None:
-            sink = self._pm.get_plugin("telemetry")
-            self._store = sink.store() if isinstance(sink, TelemetrySink) else open_store(self._pm)
+            self._store = self.empathy.open_backend("telemetry")
         return self._store
 
     # -- writing ---------------------------------------------------------------------
@@ -448,9 +267,7 @@ class UsageTracker:
             user_id=user_id,
             prompt=prompt,
         )
-        record = protect(record, self.config)
-        self._pm.hook.empathy_record_usage(record=record)
-        return record
+        return self.empathy.record_usage(record)
 
     # -- reading ---------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 """``BaseWorkflow`` and the async stage engine.
 
 A workflow is a sequence of stages; a tuple of stage names in ``stages`` is a group whose
-stages run concurrently. For each stage the engine asks ``empathy_select_tier`` for the
-tier, then awaits what ``empathy_run_stage`` returns (the wrapper chain around
-``run_stage``). Every LLM call made through :meth:`BaseWorkflow.call_llm` produces one
-:class:`~empathy_core.records.UsageRecord` for ``empathy_record_usage``.
+stages run concurrently. For each stage the engine asks ``empathy_select_route`` for the
+tier and model, then runs the stage through the stage middleware chain around
+:meth:`BaseWorkflow.run_stage`. Every LLM call made through :meth:`BaseWorkflow.call_llm`
+goes through the LLM middleware chain, whose innermost link (telemetry) makes one
+:class:`~empathy_core.records.UsageRecord` per attempt. Lifecycle hooks announce the run,
+each finished stage and the result.
 """
 
 from __future__ import annotations
@@ -12,48 +14,52 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextvars
+import inspect
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from empathy_core.errors import EmpathyError, UnknownNameError
+from empathy_core.errors import EmpathyError
+from empathy_core.middleware import LLMCallContext
 from empathy_core.records import (
     LLMRequest,
     LLMResponse,
     ModelTier,
+    RouteContext,
+    RouteDecision,
     StageResult,
-    Usage,
-    UsageRecord,
     WorkflowResult,
     new_run_id,
 )
-from empathy_core.telemetry import protect
 
 if TYPE_CHECKING:
     from empathy_core.config import EmpathyConfig
-    from empathy_core.plugins import EmpathyPluginManager
+    from empathy_core.runtime import Empathy
 
 StageOutput = tuple[Any, int, int]
 
 
 @attrs.define
 class StageContext:
-    """Everything a ``empathy_run_stage`` implementation may look at for one stage."""
+    """One stage as stage middleware sees it. ``route`` is the routing decision; ``cost``,
+    ``calls`` and ``model`` accumulate over the stage's LLM calls."""
 
     workflow: BaseWorkflow
     stage: str
     tier: ModelTier
     input_data: dict[str, Any]
     run_id: str
+    route: RouteDecision | None = None
     cost: float = 0.0
     calls: int = 0
     model: str | None = None
+    state: dict[str, Any] = attrs.Factory(dict)
 
-    def run(self) -> Awaitable[StageOutput]:
-        """The innermost awaitable: the workflow's own ``run_stage``."""
-        return self.workflow.run_stage(self.stage, self.tier, self.input_data)
+    @property
+    def empathy(self) -> Empathy:
+        return self.workflow.empathy
 
 
 _current_stage: contextvars.ContextVar[StageContext | None] = contextvars.ContextVar(
@@ -66,12 +72,26 @@ def current_stage() -> StageContext | None:
     return _current_stage.get()
 
 
+async def _run_stage(ctx: StageContext) -> StageOutput:
+    """The innermost stage handler: the workflow's own ``run_stage``, result checked."""
+    return _unpack(ctx.stage, await ctx.workflow.run_stage(ctx.stage, ctx.tier, ctx.input_data))
+
+
+async def _complete(ctx: LLMCallContext) -> LLMResponse:
+    """The innermost LLM handler: ask ``ctx.provider`` for ``ctx.model``."""
+    ctx.attempt += 1
+    request = ctx.request if ctx.request.model == ctx.model else attrs.evolve(ctx.request, model=ctx.model)
+    response: LLMResponse = await ctx.provider.complete(request)
+    return response
+
+
 class BaseWorkflow(abc.ABC):
     """Base class for workflows made of tiered LLM stages.
 
     Subclasses set ``name``, ``description``, ``stages`` (names, or tuples of names that
     may run concurrently) and ``tier_map`` (stage -> tier, default ``default_tier``), and
-    implement :meth:`run_stage`.
+    implement :meth:`run_stage`. ``max_cost`` / ``max_latency_ms`` are limits handed to
+    the routing strategy.
     """
 
     name: ClassVar[str] = ""
@@ -83,51 +103,44 @@ class BaseWorkflow(abc.ABC):
     def __init__(
         self,
         *,
-        plugin_manager: EmpathyPluginManager | None = None,
+        empathy: Empathy | None = None,
         provider: Any = None,
         provider_name: str | None = None,
         user_id: str | None = None,
         enable_heartbeat_tracking: bool = False,
         enable_adaptive_routing: bool = False,
+        max_cost: float | None = None,
+        max_latency_ms: float | None = None,
     ) -> None:
-        self._pm = plugin_manager
+        self._empathy = empathy
         self._provider = provider
         self._provider_name = provider_name
         self.user_id = user_id
         self.enable_heartbeat_tracking = enable_heartbeat_tracking
         self.enable_adaptive_routing = enable_adaptive_routing
+        self.max_cost = max_cost
+        self.max_latency_ms = max_latency_ms
 
     # -- wiring ----------------------------------------------------------------------
 
     @property
-    def plugin_manager(self) -> EmpathyPluginManager:
-        """The plugin manager given at construction, else the process-wide one."""
-        if self._pm is None:
-            from empathy_core.plugins import get_plugin_manager
+    def empathy(self) -> Empathy:
+        """The runtime given at construction, else the process-wide one."""
+        if self._empathy is None:
+            from empathy_core.runtime import Empathy
 
-            self._pm = get_plugin_manager()
-        return self._pm
+            self._empathy = Empathy.current()
+        return self._empathy
 
     @property
     def config(self) -> EmpathyConfig:
-        return self.plugin_manager.config
+        return self.empathy.config
 
     @property
     def provider(self) -> Any:
         """The LLM provider: given, else ``provider_name``, else ``config.provider``."""
         if self._provider is None:
-            pm = self.plugin_manager
-            name = self._provider_name or self.config.provider
-            providers = pm.providers()
-            if name not in providers:
-                known = ", ".join(sorted(providers)) or "none installed"
-                raise UnknownNameError(
-                    f"unknown provider {name!r} (installed: {known}); set 'provider:' in "
-                    f"empathy.config.yml or install the plugin that provides it"
-                )
-            owner = providers.owners[name]
-            settings = pm.plugin_settings(owner) if owner in pm.settings_classes() else None
-            self._provider = providers[name](self.config, settings)
+            self._provider = self.empathy.provider(self._provider_name)
         return self._provider
 
     # -- stages ----------------------------------------------------------------------
@@ -177,54 +190,26 @@ class BaseWorkflow(abc.ABC):
         return await self.call_llm(request)
 
     async def call_llm(self, request: LLMRequest) -> LLMResponse:
-        """Send ``request`` to the provider and record its usage, success or failure."""
-        provider = self.provider
-        ctx = current_stage()
-        model = request.model or provider.model_for(request.tier)
-        started = time.perf_counter()
-        try:
-            response = await provider.complete(request)
-        except Exception as exc:
-            self._record(ctx, request, model, Usage(), 0.0, started, error=exc)
-            raise
-        cost = self.config.price_table().cost(response.model, response.usage)
-        self._record(ctx, request, response.model, response.usage, cost, started, response=response)
-        return response
+        """Send ``request`` through the LLM middleware chain to the provider.
 
-    def _record(
-        self,
-        ctx: StageContext | None,
-        request: LLMRequest,
-        model: str,
-        usage: Usage,
-        cost: float,
-        started: float,
-        *,
-        response: LLMResponse | None = None,
-        error: BaseException | None = None,
-    ) -> None:
-        telemetry = self.config.telemetry
-        record = UsageRecord(
-            workflow=self.name,
-            stage=ctx.stage if ctx else "",
-            tier=request.tier.value,
-            provider=getattr(self.provider, "name", "unknown"),
-            model=model,
-            usage=usage,
-            cost=cost,
-            duration_ms=(time.perf_counter() - started) * 1000,
-            success=error is None,
-            error=None if error is None else f"{type(error).__name__}: {error}",
-            request_id=(response.request_id if response else getattr(error, "request_id", None)),
-            run_id=ctx.run_id if ctx else None,
-            user_id=self.user_id,
-            prompt=_prompt_text(request) if telemetry.store_prompts else None,
+        The model is ``request.model``, else the stage's routed model when the request is
+        on the routed tier, else the provider's model for the request's tier.
+        """
+        provider = self.provider
+        stage = current_stage()
+        model = request.model
+        if model is None and stage is not None and stage.route is not None and request.tier == stage.tier:
+            model = stage.route.model
+        ctx = LLMCallContext(
+            empathy=self.empathy,
+            request=request,
+            model=model or provider.model_for(request.tier),
+            provider=provider,
+            workflow=self,
+            stage=stage,
         )
-        if ctx is not None:
-            ctx.cost += cost
-            ctx.calls += 1
-            ctx.model = model
-        self.plugin_manager.hook.empathy_record_usage(record=protect(record, self.config))
+        response: LLMResponse = await self.empathy.chain("empathy_llm_middleware", _complete)(ctx)
+        return response
 
     # -- execution -------------------------------------------------------------------
 
@@ -232,15 +217,20 @@ class BaseWorkflow(abc.ABC):
         """Run every stage; a failing stage ends the run with status ``failed``.
 
         Each stage's input is the workflow input updated with the outputs of the stages
-        before it (dict outputs are merged, others stored under the stage name).
+        before it (dict outputs are merged, others stored under the stage name). When it
+        returns, every usage record of the run has reached the store and the sinks.
         """
+        empathy = self.empathy
         run_id = new_run_id()
         started = time.perf_counter()
         data: dict[str, Any] = dict(input_data or {})
         result = WorkflowResult(workflow=self.name, run_id=run_id, status="success")
+        await self._announce("empathy_workflow_started", workflow=self, run_id=run_id, input_data=dict(data))
         for group in self.stage_groups():
             outcomes = await asyncio.gather(*(self._run_one(name, data, run_id) for name in group))
             result.stages.extend(outcomes)
+            for outcome in outcomes:
+                await self._announce("empathy_stage_finished", workflow=self, run_id=run_id, result=outcome)
             failed = next((o for o in outcomes if o.status == "failed"), None)
             if failed is not None:
                 result.status = "failed"
@@ -257,37 +247,71 @@ class BaseWorkflow(abc.ABC):
         result.tokens_in = sum(s.tokens_in for s in result.stages)
         result.tokens_out = sum(s.tokens_out for s in result.stages)
         result.duration_ms = (time.perf_counter() - started) * 1000
+        if empathy.pending_usage:
+            await asyncio.to_thread(empathy.flush)
+        await self._announce("empathy_workflow_finished", workflow=self, result=result)
         return result
 
+    async def _announce(self, hook_name: str, **kwargs: Any) -> None:
+        """Call a lifecycle hook, isolated, awaiting what implementations return."""
+        pm = self.empathy.plugin_manager
+        for plugin, outcome in pm.call(hook_name, empathy=self.empathy, **kwargs):
+            if inspect.isawaitable(outcome):
+                try:
+                    await outcome
+                except Exception as exc:
+                    pm.fail(plugin, exc, during=hook_name)
+
+    def route(self, stage: str, data: Mapping[str, Any], run_id: str) -> RouteDecision:
+        """Where ``stage`` runs: ``empathy_select_route``'s answer (the tier map by default)."""
+        context = RouteContext(
+            workflow=self.name,
+            stage=stage,
+            tier=self.get_tier_for_stage(stage),
+            run_id=run_id,
+            input_data=dict(data),
+            provider=self._provider_name or self.config.provider,
+            adaptive=self.enable_adaptive_routing,
+            max_cost=self.max_cost,
+            max_latency_ms=self.max_latency_ms,
+        )
+        decision = self.empathy.call_first("empathy_select_route", context=context)
+        if not isinstance(decision, RouteDecision):
+            return RouteDecision(tier=context.tier, reason="the workflow's tier map", strategy="static")
+        return decision
+
     async def _run_one(self, name: str, data: dict[str, Any], run_id: str) -> StageResult:
-        pm = self.plugin_manager
         started = time.perf_counter()
-        tier = self.get_tier_for_stage(name)
-        ctx = StageContext(workflow=self, stage=name, tier=tier, input_data=dict(data), run_id=run_id)
+        ctx = StageContext(
+            workflow=self,
+            stage=name,
+            tier=self.get_tier_for_stage(name),
+            input_data=dict(data),
+            run_id=run_id,
+        )
         token = _current_stage.set(ctx)
         try:
-            chosen = pm.hook.empathy_select_tier(
-                workflow=self, stage=name, context={"input": ctx.input_data, "run_id": run_id}
+            ctx.route = self.route(name, ctx.input_data, run_id)
+            ctx.tier = ctx.route.tier
+            output, tokens_in, tokens_out = await self.empathy.chain("empathy_stage_middleware", _run_stage)(
+                ctx
             )
-            ctx.tier = tier = ModelTier.parse(chosen) if chosen is not None else tier
-            awaitable = pm.hook.empathy_run_stage(ctx=ctx)
-            returned = await awaitable
-            output, tokens_in, tokens_out = _unpack(name, returned)
         except Exception as exc:
             return StageResult(
                 name=name,
-                tier=tier,
+                tier=ctx.tier,
                 status="failed",
                 cost=ctx.cost,
                 duration_ms=(time.perf_counter() - started) * 1000,
                 error=str(exc) if isinstance(exc, EmpathyError) else f"{type(exc).__name__}: {exc}",
                 model=ctx.model,
+                reason=ctx.route.reason if ctx.route else "",
             )
         finally:
             _current_stage.reset(token)
         return StageResult(
             name=name,
-            tier=tier,
+            tier=ctx.tier,
             status="success",
             output=output,
             tokens_in=tokens_in,
@@ -295,6 +319,7 @@ class BaseWorkflow(abc.ABC):
             cost=ctx.cost,
             duration_ms=(time.perf_counter() - started) * 1000,
             model=ctx.model,
+            reason=ctx.route.reason if ctx.route else "",
         )
 
 
@@ -309,9 +334,3 @@ def _unpack(stage: str, returned: Any) -> StageOutput:
     raise TypeError(
         f"run_stage({stage!r}) must return (output, tokens_in, tokens_out), got {type(returned).__name__}"
     )
-
-
-def _prompt_text(request: LLMRequest) -> str:
-    parts = [request.system, request.cached_context]
-    parts += [m["content"] for m in request.messages if isinstance(m.get("content"), str)]
-    return "\n\n".join(p for p in parts if p)

@@ -38,8 +38,9 @@ def show(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def validate(ctx: click.Context) -> None:
     """Validate the config file and every plugin's settings; exit 2 when invalid."""
-    pm = options(ctx).plugin_manager()
-    source = pm.config.source or "defaults (no config file found)"
+    empathy = options(ctx).empathy()
+    empathy.check_config()
+    source = empathy.config.source or "defaults (no config file found)"
     click.echo(f"OK: {source} is valid")
 
 

@@ -30,7 +30,7 @@ def list_plugins(ctx: click.Context, as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(title="Empathy plugins")
-    for column in ("name", "distribution", "version", "origin", "status", "hooks"):
+    for column in ("name", "distribution", "version", "origin", "status", "import ms", "hooks"):
         table.add_column(column)
     for info in infos:
         status = info["status"] if not info.get("error") else f"{info['status']}: {info['error']}"
@@ -41,6 +41,7 @@ def list_plugins(ctx: click.Context, as_json: bool) -> None:
             info.get("version") or "",
             origin,
             status,
+            f"{info.get('import_ms', 0.0):.1f}",
             ", ".join(info.get("hooks", [])),
         )
     Console().print(table)
@@ -74,9 +75,31 @@ def install(names: tuple[str, ...], upgrade: bool) -> None:
 @plugins.command("uninstall")
 @click.argument("names", nargs=-1, required=True)
 def uninstall(names: tuple[str, ...]) -> None:
-    """Uninstall plugin distributions from the environment that runs empathy."""
-    if "empathy-core" in names:
+    """Uninstall plugin distributions from the environment that runs empathy.
+
+    Every name must be an installed distribution: otherwise nothing is uninstalled and
+    the command exits 2 naming the ones that are not installed.
+    """
+    import re
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from empathy_core.errors import EmpathyError
+    from empathy_core.redaction import shorten
+
+    if any(re.sub(r"[-_.]+", "-", name).lower() == "empathy-core" for name in names):
         raise click.BadParameter("refusing to uninstall empathy-core itself", param_hint="NAMES")
+    missing = []
+    for name in names:
+        try:
+            distribution(name)
+        except (PackageNotFoundError, ValueError):
+            missing.append(shorten(name))
+    if missing:
+        raise EmpathyError(
+            f"not installed: {', '.join(missing)}; nothing was uninstalled "
+            f"(`empathy plugins list` shows the installed plugins)",
+            exit_code=2,
+        )
     args = ["uninstall", *names]
     if _installer()[0] == sys.executable:
         args.insert(1, "-y")

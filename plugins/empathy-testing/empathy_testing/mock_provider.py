@@ -55,7 +55,7 @@ class MockProvider:
     calls: int = 0
 
     @classmethod
-    def from_config(cls, config: Any, settings: MockSettings | None) -> MockProvider:
+    def from_config(cls, empathy: Any, settings: MockSettings | None) -> MockProvider:
         return cls(settings or MockSettings())
 
     def model_for(self, tier: ModelTier | str) -> str:

@@ -3,9 +3,10 @@
 - ``fake_anthropic``: a started fake Anthropic API; ``ANTHROPIC_BASE_URL`` and
   ``ANTHROPIC_API_KEY`` point the official SDK at it for the test.
 - ``empathy_cache_dir``: an isolated ``EMPATHY_CACHE_DIR`` for the test.
-- ``empathy_pm``: a plugin manager with the core builtins and the ``mock`` provider,
-  installed as the process-wide manager for the test; ``empathy_pm.add(plugin)`` adds
-  more plugins.
+- ``empathy``: a runtime (:class:`empathy_core.Empathy`) with the core builtins and the
+  ``mock`` provider, built on first use and installed process-wide for the test; set
+  ``empathy.config`` or append to ``empathy.plugins`` before, ``empathy.add(plugin)``
+  adds more plugins at any time.
 - ``run_workflow``: ``run_workflow(cls_or_name, input=None, provider="mock")`` runs a
   workflow to completion and returns its ``WorkflowResult``.
 - ``usage_records``: the list of every ``UsageRecord`` that reached
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from empathy_core.hookspecs import hookimpl
+from empathy_core import hookimpl
 
 
 @pytest.fixture
@@ -44,66 +45,65 @@ def empathy_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-class _TestPluginManager:
-    """Builds the manager lazily so tests can add plugins and config first."""
+class EmpathyHolder:
+    """Builds the runtime lazily, so a test can set ``config`` and add plugins first.
+
+    Attribute access goes to the runtime (building it): ``empathy.workflows()``,
+    ``empathy.settings(...)``, ``empathy.plugin_manager``...
+    """
 
     def __init__(self) -> None:
         self.plugins: list[Any] = []
         self.config: Any = None
-        self._pm: Any = None
+        self.runtime: Any = None
 
     def add(
         self, *plugins: Any, name: str | None = None, dist: str | None = None, version: str | None = None
     ) -> Any:
-        """Register more plugin objects or modules; returns the manager.
+        """Register more plugin objects or modules; returns the runtime.
 
         ``name``/``dist``/``version`` register a single plugin the way the entry-point
         loader would (its settings are then found under ``plugins.settings.<dist>``).
         """
-        pm = self.get()
-        from empathy_core.plugins import PluginInfo
-
+        runtime = self.get()
         if name is not None and len(plugins) != 1:
             raise TypeError("name= registers exactly one plugin")
         for plugin in plugins:
             plugin_name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
-            if pm.has_plugin(plugin_name):
-                continue
-            info = PluginInfo(
-                name=plugin_name, status="loaded", dist=dist, version=version, first_party=False
-            )
-            pm.add_plugin(plugin, plugin_name, info)
-        return pm
+            if not runtime.plugin_manager.has_plugin(plugin_name):
+                runtime.add_plugin(plugin, plugin_name, dist=dist, version=version)
+        return runtime
 
     def get(self) -> Any:
-        if self._pm is None:
+        """The runtime: builtins, ``plugins``, then the ``mock`` provider; configured and
+        installed process-wide."""
+        if self.runtime is None:
             import empathy_testing
             import empathy_testing.plugin as testing_plugin
-            from empathy_core import plugins
+            from empathy_core import Empathy
 
-            pm = plugins.make_plugin_manager(self.plugins, config=self.config)
-            info = plugins.PluginInfo(
-                name="testing", status="loaded", dist="empathy-testing", version=empathy_testing.__version__
+            runtime = Empathy(self.config, plugins=self.plugins)
+            runtime.add_plugin(
+                testing_plugin, "testing", dist="empathy-testing", version=empathy_testing.__version__
             )
-            pm.add_plugin(testing_plugin, "testing", info)
-            self._pm = pm
-            plugins.set_plugin_manager(pm)
-        return self._pm
+            Empathy.set_current(runtime)
+            self.runtime = runtime.configure()
+        return self.runtime
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.get(), name)
 
 
 @pytest.fixture
-def empathy_pm(empathy_cache_dir: Path) -> Iterator[Any]:
-    """A plugin manager with builtins and the mock provider, installed process-wide."""
-    from empathy_core import plugins
+def empathy(empathy_cache_dir: Path) -> Iterator[Any]:
+    """A runtime with the core builtins and the mock provider, installed process-wide."""
+    from empathy_core import Empathy
 
-    holder = _TestPluginManager()
+    holder = EmpathyHolder()
     yield holder
-    if holder._pm is not None:
-        holder._pm.close()
-    plugins.set_plugin_manager(None)
+    if holder.runtime is not None:
+        holder.runtime.close()
+    Empathy.set_current(None)
 
 
 class RecordingSink:
@@ -118,21 +118,22 @@ class RecordingSink:
 
 
 @pytest.fixture
-def usage_records(empathy_pm: Any) -> list[Any]:
-    """Every ``UsageRecord`` recorded through ``empathy_pm`` during the test."""
+def usage_records(empathy: Any) -> list[Any]:
+    """Every ``UsageRecord`` recorded through ``empathy`` during the test (a workflow's are
+    all there when ``execute`` returns; call ``empathy.flush()`` after direct calls)."""
     sink = RecordingSink()
-    empathy_pm.plugins.append(sink)
+    empathy.plugins.append(sink)
     return sink.records
 
 
 @pytest.fixture
-def run_workflow(empathy_pm: Any) -> Callable[..., Any]:
+def run_workflow(empathy: Any) -> Callable[..., Any]:
     """Run a workflow class (or registered name) on the given provider; return the result."""
 
     def run(workflow: Any, input: dict[str, Any] | None = None, provider: str = "mock", **kwargs: Any) -> Any:
-        pm = empathy_pm.get()
-        cls = pm.workflows()[workflow] if isinstance(workflow, str) else workflow
-        instance = cls(plugin_manager=pm, provider_name=provider, **kwargs)
+        runtime = empathy.get()
+        cls = runtime.workflow(workflow) if isinstance(workflow, str) else workflow
+        instance = cls(empathy=runtime, provider_name=provider, **kwargs)
         return asyncio.run(instance.execute(input or {}))
 
     return run

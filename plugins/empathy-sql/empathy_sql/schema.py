@@ -20,14 +20,14 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from empathy_core.stores import (
+from empathy_core import UsageGroup
+from empathy_sql.rows import (
     DAY_US,
     GROUP_KEYS,
     HOUR_US,
     RECORD_COLUMNS,
     SUM_COLUMNS,
     SinceBounds,
-    UsageGroup,
     group_key,
     record_to_row,
     row_to_group,
@@ -36,7 +36,7 @@ from empathy_core.stores import (
 )
 
 if TYPE_CHECKING:
-    from empathy_core.records import UsageRecord
+    from empathy_core import UsageRecord
 
 SCHEMA_TABLE = "empathy_schema"
 """The table holding each component's schema version."""
