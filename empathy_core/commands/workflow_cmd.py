@@ -113,9 +113,9 @@ def run(ctx: click.Context, name: str, input_: str | None, provider: str | None,
 
     data = _parse_input(input_)
     _entry(ctx, name)
-    pm = options(ctx).plugin_manager()
-    cls = pm.workflows()[name]
-    result = asyncio.run(cls(plugin_manager=pm, provider_name=provider).execute(data))
+    empathy = options(ctx).empathy()
+    cls = empathy.workflow(name)
+    result = asyncio.run(cls(empathy=empathy, provider_name=provider).execute(data))
     if as_json:
         click.echo(json.dumps(to_dict(result), indent=2, default=str))
     else:
