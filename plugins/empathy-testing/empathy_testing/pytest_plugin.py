@@ -9,6 +9,9 @@
   adds more plugins at any time.
 - ``run_workflow``: ``run_workflow(cls_or_name, input=None, provider="mock")`` runs a
   workflow to completion and returns its ``WorkflowResult``.
+- ``empathy_cli``: ``empathy_cli(*args, cwd=None, env=None, input=None)`` runs the
+  ``empathy`` command in a subprocess (like pytest's ``runpytest_subprocess``) with an
+  isolated cache and config home; returns a :class:`CliResult`.
 - ``usage_records``: the list of every ``UsageRecord`` that reached
   ``empathy_record_usage`` during the test (through ``empathy_pm``).
 """
@@ -16,10 +19,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from empathy_core import hookimpl
@@ -135,5 +142,62 @@ def run_workflow(empathy: Any) -> Callable[..., Any]:
         cls = runtime.workflow(workflow) if isinstance(workflow, str) else workflow
         instance = cls(empathy=runtime, provider_name=provider, **kwargs)
         return asyncio.run(instance.execute(input or {}))
+
+    return run
+
+
+@attrs.frozen
+class CliResult:
+    """What one ``empathy`` run printed and how it exited."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def ok(self) -> str:
+        """``stdout``, asserting exit code 0 and no traceback."""
+        assert self.returncode == 0, f"empathy {' '.join(self.args)} exited {self.returncode}:\n{self.stderr}"
+        assert "Traceback" not in self.stderr, self.stderr
+        return self.stdout
+
+    def failed(self, code: int) -> str:
+        """``stderr``, asserting exit code ``code`` and no traceback."""
+        assert self.returncode == code, (
+            f"empathy {' '.join(self.args)} exited {self.returncode}, not {code}:\n{self.stdout}\n{self.stderr}"
+        )
+        assert "Traceback" not in self.stderr, self.stderr
+        return self.stderr
+
+
+@pytest.fixture
+def empathy_cli(empathy_cache_dir: Path, tmp_path: Path) -> Callable[..., CliResult]:
+    """Run ``python -m empathy_core ARGS`` with stdin closed, the test's cache directory,
+    an empty config home and no ``EMPATHY_CONFIG`` (unless ``env`` sets them)."""
+
+    def run(
+        *args: str,
+        cwd: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        input: str | None = None,
+        timeout: float = 600,
+    ) -> CliResult:
+        environ = {k: v for k, v in os.environ.items() if k != "EMPATHY_CONFIG"}
+        environ.update(
+            EMPATHY_CACHE_DIR=str(empathy_cache_dir), XDG_CONFIG_HOME=str(tmp_path / "config-home")
+        )
+        environ.update(env or {})
+        done = subprocess.run(
+            [sys.executable, "-m", "empathy_core", *args],
+            capture_output=True,
+            text=True,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            cwd=cwd or tmp_path,
+            env=environ,
+            timeout=timeout,
+            check=False,
+        )
+        return CliResult(tuple(args), done.returncode, done.stdout, done.stderr)
 
     return run
