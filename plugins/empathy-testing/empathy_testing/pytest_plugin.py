@@ -164,7 +164,8 @@ class CliResult:
     def failed(self, code: int) -> str:
         """``stderr``, asserting exit code ``code`` and no traceback."""
         assert self.returncode == code, (
-            f"empathy {' '.join(self.args)} exited {self.returncode}, not {code}:\n{self.stdout}\n{self.stderr}"
+            f"empathy {' '.join(self.args)} exited {self.returncode}, not {code}:\n"
+            f"{self.stdout}\n{self.stderr}"
         )
         assert "Traceback" not in self.stderr, self.stderr
         return self.stderr
