@@ -20,7 +20,7 @@ from empathy_core.config import EmpathyConfig
 from empathy_core.serialize import to_dict
 
 if TYPE_CHECKING:
-    from empathy_core.plugins import EmpathyPluginManager
+    from empathy_core.runtime import Empathy
 
 _HEADER = """\
 # empathy.config.yml, written by `empathy init` for the plugins installed when it ran.
@@ -93,11 +93,11 @@ def _render(obj: Any, depth: int, skip: frozenset[str] = frozenset()) -> list[st
     return lines
 
 
-def _plugin_settings(pm: EmpathyPluginManager, pad: str) -> list[str]:
+def _plugin_settings(empathy: Empathy, pad: str) -> list[str]:
     """One commented mapping per plugin that declares settings, keyed by distribution."""
     lines: list[str] = []
-    for plugin_name, cls in sorted(pm.settings_classes().items()):
-        info = pm.infos.get(plugin_name)
+    for plugin_name, cls in sorted(empathy.settings_classes().items()):
+        info = empathy.infos.get(plugin_name)
         key = (info.dist if info and info.dist else None) or plugin_name
         summary = (inspect.getdoc(cls) or "").split("\n")[0]
         lines += _comment(f"{key}: {summary}" if summary else key, pad)
@@ -111,7 +111,7 @@ def _plugin_settings(pm: EmpathyPluginManager, pad: str) -> list[str]:
     return lines
 
 
-def render_config(pm: EmpathyPluginManager) -> str:
+def render_config(empathy: Empathy) -> str:
     """The core's keys with their defaults, then each installed plugin's settings."""
     config = EmpathyConfig()
     docs = field_docs(EmpathyConfig)
@@ -121,7 +121,7 @@ def render_config(pm: EmpathyPluginManager) -> str:
     lines += _comment(docs["plugins"], "")
     lines.append("plugins:")
     lines += _render(config.plugins, 1, skip=frozenset({"settings"}))
-    plugin_lines = _plugin_settings(pm, "    ")
+    plugin_lines = _plugin_settings(empathy, "    ")
     plugin_docs = field_docs(type(config.plugins))
     lines += _comment(plugin_docs["settings"], "  ")
     lines += ["  settings:", *plugin_lines] if plugin_lines else ["  settings: {}"]

@@ -299,21 +299,22 @@ class Empathy:
 
     # -- settings ----------------------------------------------------------------------
 
-    def settings_classes(self) -> Registry:
-        """Plugin name -> :class:`~empathy_core.registry.SettingsEntry`."""
+    def _settings_registry(self) -> Registry:
         return self.plugin_manager.collect(
             "empathy_register_settings", "settings", settings_register, lambda e: e.cls
         )
 
-    def _settings_by_owner(self) -> dict[str, type]:
-        registry = self.settings_classes()
-        return {registry.owners[cls]: entry.cls for cls, entry in registry.items()}
+    def settings_classes(self) -> dict[str, type]:
+        """Plugin name -> the attrs class validating its settings."""
+        registry = self._settings_registry()
+        return {str(registry.owners[cls]): entry.cls for cls, entry in registry.items()}
 
     def _settings_owner(self, key: str | type) -> str | None:
         if isinstance(key, type):
-            return self.settings_classes().owners.get(key)
+            owner = self._settings_registry().owners.get(key)
+            return None if owner is None else str(owner)
         name = self.plugin_manager.resolve_name(key)
-        return name if name in self._settings_by_owner() else None
+        return name if name in self.settings_classes() else None
 
     def settings_of(self, plugin: str) -> Any:
         """The validated settings of plugin ``plugin``, ``None`` when it declares none."""
@@ -333,7 +334,7 @@ class Empathy:
             raise PluginError(f"plugin {key!r} declares no settings")
         with self._lock:
             if owner not in self._settings:
-                cls = self._settings_by_owner()[owner]
+                cls = self.settings_classes()[owner]
                 info = self.infos.get(owner)
                 raw = self.config.plugins.settings
                 found = next((k for k in (info and info.dist, owner) if k and k in raw), None)
@@ -344,7 +345,7 @@ class Empathy:
 
     def validate_settings(self) -> None:
         """Validate every plugin's settings now; warn about settings of unknown plugins."""
-        for owner in self._settings_by_owner():
+        for owner in self.settings_classes():
             self.settings(owner)
         known = set(self.infos) | {i.dist for i in self.infos.values() if i.dist}
         for key in self.config.plugins.settings:

@@ -28,14 +28,14 @@ def init(ctx: click.Context, path: Path, force: bool) -> None:
     """
     from empathy_core.config_template import render_config
     from empathy_core.paths import write_atomically
-    from empathy_core.plugins import make_plugin_manager
+    from empathy_core.runtime import Empathy
 
     if path.exists() and not force:
         raise click.ClickException(f"{path} already exists; use --force to overwrite it")
     opts = options(ctx)
-    pm = make_plugin_manager(entry_points=not opts.no_plugins, strict=bool(opts.strict))
-    text = render_config(pm)
+    empathy = Empathy(entry_points=not opts.no_plugins, strict=bool(opts.strict))
+    text = render_config(empathy)
     write_atomically(path, lambda handle: handle.write(text), make_parents=True)
-    with_settings = sorted(pm.settings_classes())
+    with_settings = sorted(empathy.settings_classes())
     click.echo(f"Wrote {path}" + (f" (settings of: {', '.join(with_settings)})" if with_settings else ""))
     click.echo("Next: edit it, then check it with `empathy config validate`.")
