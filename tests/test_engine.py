@@ -2,10 +2,7 @@ import asyncio
 
 import pytest
 
-from empathy_core.config import parse_config
-from empathy_core.hookspecs import hookimpl
-from empathy_core.records import ModelTier
-from empathy_core.workflow import BaseWorkflow
+from empathy_core import BaseWorkflow, ModelTier, RouteDecision, hookimpl, parse_config
 from empathy_testing.sample_workflows import ThreeTierWorkflow
 
 Review = ThreeTierWorkflow
@@ -26,7 +23,7 @@ def test_each_stage_runs_on_its_tier_and_every_call_is_recorded(usage_records, r
     assert "scan_text" in result.stages[0].output
 
 
-def test_outputs_flow_into_later_stages(empathy_pm, run_workflow):
+def test_outputs_flow_into_later_stages(empathy, run_workflow):
     class Chain(BaseWorkflow):
         name = "chain"
         stages = ["one", "two"]
@@ -50,13 +47,14 @@ class Failing(BaseWorkflow):
         return {stage_name: True}, 1, 1
 
 
-def test_failing_stage_fails_the_run_and_keeps_earlier_stages(empathy_pm, usage_records, run_workflow):
+def test_failing_stage_fails_the_run_and_keeps_earlier_stages(empathy, usage_records, run_workflow):
     from empathy_testing.mock_provider import MockSettings
 
-    empathy_pm.config = parse_config(
+    empathy.config = parse_config(
         "plugins:\n  settings:\n    testing:\n      fail_on: [EXPLODE]\n", __import__("pathlib").Path("t.yml")
     )
-    assert empathy_pm.plugin_settings("testing") == MockSettings(fail_on=["EXPLODE"])
+    assert empathy.settings("testing") == MockSettings(fail_on=["EXPLODE"])
+    assert empathy.settings(MockSettings) == MockSettings(fail_on=["EXPLODE"])
     result = run_workflow(Failing)
     assert result.status == "failed"
     assert result.failed_stage == "second"
@@ -66,7 +64,7 @@ def test_failing_stage_fails_the_run_and_keeps_earlier_stages(empathy_pm, usage_
     assert record.success is False and record.cost == 0.0 and record.request_id == "req_mock_000001"
 
 
-def test_bad_run_stage_return_is_a_clear_stage_failure(empathy_pm, run_workflow):
+def test_bad_run_stage_return_is_a_clear_stage_failure(empathy, run_workflow):
     class Sloppy(BaseWorkflow):
         name = "sloppy"
         stages = ["only"]
@@ -79,7 +77,7 @@ def test_bad_run_stage_return_is_a_clear_stage_failure(empathy_pm, run_workflow)
     assert "must return (output, tokens_in, tokens_out)" in result.error
 
 
-def test_grouped_stages_run_concurrently(empathy_pm, run_workflow):
+def test_grouped_stages_run_concurrently(empathy, run_workflow):
     class Fan(BaseWorkflow):
         name = "fan"
         stages = [("left", "right"), "join"]
@@ -104,33 +102,37 @@ def test_grouped_stages_run_concurrently(empathy_pm, run_workflow):
     assert result.output == ["left", "right"]
 
 
-def test_select_tier_hook_overrides_tier_map(empathy_pm, usage_records, run_workflow):
+def test_select_route_hook_overrides_tier_map_and_model(empathy, usage_records, run_workflow):
     class Upgrade:
         @hookimpl
-        def empathy_select_tier(self, workflow, stage, context):
-            return ModelTier.PREMIUM if stage == "scan" else None
+        def empathy_select_route(self, context):
+            if context.stage == "scan":
+                return RouteDecision(ModelTier.PREMIUM, "mock-cheap", reason="scan needs care")
+            return None
 
-    empathy_pm.plugins.append(Upgrade())
+    empathy.plugins.append(Upgrade())
     result = run_workflow(Review, {"topic": "x"})
     assert result.stages[0].tier is ModelTier.PREMIUM
-    assert usage_records[0].model == "mock-premium"
+    assert result.stages[0].reason == "scan needs care"
+    assert usage_records[0].model == "mock-cheap"
+    assert usage_records[0].tier == "premium"
     assert result.stages[1].tier is ModelTier.CAPABLE
+    assert result.stages[1].reason == "the workflow's tier map"
+    assert usage_records[1].model == "mock-capable"
 
 
 def _tracer(name, log):
     class Tracer:
-        @hookimpl(wrapper=True)
-        def empathy_run_stage(self, ctx):
-            inner = yield
-
-            async def wrapped():
+        @hookimpl
+        def empathy_stage_middleware(self):
+            async def trace(ctx, call_next):
                 log.append(f"{name}>")
                 try:
-                    return await inner
+                    return await call_next(ctx)
                 finally:
                     log.append(f"<{name}")
 
-            return wrapped()
+            return trace
 
     tracer = Tracer()
     tracer.__name__ = name
@@ -138,11 +140,11 @@ def _tracer(name, log):
 
 
 @pytest.mark.parametrize("order", [["outer", "inner"], ["inner", "outer"]])
-def test_wrapper_order_comes_from_yaml(empathy_pm, run_workflow, tmp_path, order):
+def test_middleware_order_comes_from_yaml(empathy, run_workflow, tmp_path, order):
     log = []
-    empathy_pm.plugins.extend([_tracer("outer", log), _tracer("inner", log)])
-    empathy_pm.config = parse_config(
-        f"hooks:\n  empathy_run_stage: [{', '.join(order)}]\n", tmp_path / "c.yml"
+    empathy.plugins.extend([_tracer("outer", log), _tracer("inner", log)])
+    empathy.config = parse_config(
+        f"hooks:\n  empathy_stage_middleware: [{', '.join(order)}]\n", tmp_path / "c.yml"
     )
 
     class One(BaseWorkflow):
@@ -158,13 +160,13 @@ def test_wrapper_order_comes_from_yaml(empathy_pm, run_workflow, tmp_path, order
     assert log == [f"{first}>", f"{second}>", "stage", f"<{second}", f"<{first}"]
 
 
-def test_unknown_provider_fails_the_stage_with_a_clear_reason(empathy_pm, run_workflow):
+def test_unknown_provider_fails_the_stage_with_a_clear_reason(empathy, run_workflow):
     result = run_workflow(Review, {"topic": "x"}, provider="nope")
     assert result.status == "failed"
     assert "unknown provider 'nope' (installed: mock)" in result.error
 
 
-def test_sinks_never_see_a_raw_user_id_or_prompt(empathy_pm, usage_records, run_workflow):
+def test_sinks_never_see_a_raw_user_id_or_prompt(empathy, usage_records, run_workflow):
     result = run_workflow(Review, {"topic": "secret-topic"}, user_id="alice@example.com")
     assert result.succeeded
     assert all(r.user_id.startswith("sha256:") for r in usage_records)
