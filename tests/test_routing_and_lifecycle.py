@@ -67,7 +67,9 @@ def test_enable_adaptive_routing_turns_routing_on_for_one_workflow(empathy, tmp_
     empathy.plugins.append(Strategies())
     runtime = empathy.get()
     plain = asyncio.run(ThreeTierWorkflow(empathy=runtime, provider_name="mock").execute({}))
-    adaptive = ThreeTierWorkflow(empathy=runtime, provider_name="mock", enable_adaptive_routing=True, max_cost=0.01)
+    adaptive = ThreeTierWorkflow(
+        empathy=runtime, provider_name="mock", enable_adaptive_routing=True, max_cost=0.01
+    )
     routed_result = asyncio.run(adaptive.execute({}))
     assert plain.stages[1].tier is ModelTier.CAPABLE
     assert routed_result.stages[1].tier is ModelTier.CHEAP
