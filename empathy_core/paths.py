@@ -89,12 +89,16 @@ def file_kind(mode: int) -> str:
 
 
 def format_size(size: int) -> str:
-    """``size`` bytes for messages: ``"256 MiB"``, ``"64 KiB"``, ``"1,234 bytes"``."""
+    """``size`` bytes for messages: ``"256 MiB"``, ``"64 KiB"``, ``"2,097,153 bytes (2.0 MiB)"``.
+
+    Sizes that are not a whole number of KiB keep every byte, so a size just over a limit
+    never reads like the limit itself.
+    """
     for unit, name in ((MiB, "MiB"), (KiB, "KiB")):
         if size >= unit and size % unit == 0:
             return f"{size // unit} {name}"
     if size >= MiB:
-        return f"{size / MiB:.1f} MiB"
+        return f"{size:,} bytes ({size / MiB:.1f} MiB)"
     return f"{size:,} bytes"
 
 

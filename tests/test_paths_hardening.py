@@ -83,7 +83,7 @@ def test_a_file_over_the_limit_is_refused(tree: Path) -> None:
     with pytest.raises(PathError) as caught:
         read_text_bounded(big, limit=2 * MiB, what="input file")
     assert caught.value.exit_code == 2
-    assert str(caught.value) == f"input file {big}: 2.0 MiB, larger than the 2 MiB limit"
+    assert str(caught.value) == f"input file {big}: 2,097,153 bytes (2.0 MiB), larger than the 2 MiB limit"
 
 
 def test_a_file_growing_past_the_limit_is_never_read_whole(
