@@ -231,9 +231,10 @@ class EmpathyPluginManager(pluggy.PluginManager):
         are still called.
         """
         results: list[tuple[str, Any]] = []
-        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
-            if self._tracing:
-                sys.stderr.write(f"  {hook_name} -> {impl.plugin_name}\n")
+        impls = getattr(self.hook, hook_name).get_hookimpls()
+        if self._tracing:
+            sys.stderr.write(f"  {hook_name}: {', '.join(i.plugin_name for i in reversed(impls)) or '-'}\n")
+        for impl in reversed(impls):
             try:
                 result = impl.function(*[kwargs[arg] for arg in impl.argnames])
             except (Exception, SystemExit) as exc:
@@ -295,7 +296,10 @@ class EmpathyPluginManager(pluggy.PluginManager):
             return self._registries[hook_name]
         registry = Registry(kind)
         clashes: dict[Hashable, set[str]] = {}
-        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+        impls = getattr(self.hook, hook_name).get_hookimpls()
+        if self._tracing:
+            sys.stderr.write(f"  {hook_name} [register] {len(impls)} implementation(s)\n")
+        for impl in reversed(impls):
             owner = impl.plugin_name
 
             def add(entry: Any, _owner: str = owner) -> None:
