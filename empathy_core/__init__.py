@@ -62,6 +62,8 @@ _EXPORTS: dict[str, str] = {
     "EmpathyConfig": "config",
     "TierDefaults": "config",
     "TelemetryConfig": "config",
+    "PluginsConfig": "config",
+    "BatchConfig": "config",
     "load_config": "config",
     "parse_config": "config",
     "config_as_dict": "config",

@@ -73,6 +73,8 @@ def empathy_configure(empathy: Empathy) -> None:
 def empathy_unconfigure(empathy: Empathy) -> None:
     """Release what ``empathy_configure`` acquired (connections, files, exporters).
 
+    :param empathy: the runtime that was configured.
+
     Called once when the runtime closes (at process exit at the latest), after pending
     usage records are flushed. Return value ignored.
     """
@@ -177,6 +179,7 @@ def empathy_register_settings(register: Callable[..., None]) -> None:
 def empathy_select_route(empathy: Empathy, context: RouteContext) -> RouteDecision | None:
     """Choose the tier and model a stage runs on.
 
+    :param empathy: the runtime.
     :param context: the :class:`~empathy_core.records.RouteContext` (workflow, stage, the
         workflow's own tier, limits).
     :return: a :class:`~empathy_core.records.RouteDecision`, or ``None`` to defer.
@@ -192,6 +195,8 @@ def empathy_select_route(empathy: Empathy, context: RouteContext) -> RouteDecisi
 def empathy_stage_middleware(empathy: Empathy) -> Middleware | None:
     """Return a stage middleware ``async def mw(ctx: StageContext, call_next)``, or ``None``.
 
+    :param empathy: the runtime composing the chain.
+
     ``await call_next(ctx)`` runs the rest of the chain and the stage and returns
     ``(output, tokens_in, tokens_out)``; a middleware may call it zero times (answer from
     a cache), several times (retry), or map the exception it raises. Chains are composed
@@ -203,6 +208,8 @@ def empathy_stage_middleware(empathy: Empathy) -> Middleware | None:
 @hookspec
 def empathy_llm_middleware(empathy: Empathy) -> Middleware | None:
     """Return an LLM-call middleware ``async def mw(ctx: LLMCallContext, call_next)``, or ``None``.
+
+    :param empathy: the runtime composing the chain.
 
     ``await call_next(ctx)`` asks ``ctx.provider`` for ``ctx.model`` and returns the
     :class:`~empathy_core.records.LLMResponse`. Budgets, fallbacks and response caches
@@ -216,14 +223,27 @@ def empathy_llm_middleware(empathy: Empathy) -> Middleware | None:
 def empathy_workflow_started(
     empathy: Empathy, workflow: BaseWorkflow, run_id: str, input_data: dict[str, Any]
 ) -> Awaitable[None] | None:
-    """A workflow run is starting. May return an awaitable, which the engine awaits."""
+    """A workflow run is starting.
+
+    :param empathy: the runtime.
+    :param workflow: the workflow instance.
+    :param run_id: the run's identifier.
+    :param input_data: the run's input.
+
+    May return an awaitable, which the engine awaits before the first stage.
+    """
 
 
 @hookspec
 def empathy_stage_finished(
     empathy: Empathy, workflow: BaseWorkflow, run_id: str, result: StageResult
 ) -> Awaitable[None] | None:
-    """A stage finished (``result.status`` success or failed), before the next one starts.
+    """A stage finished, before the next one starts.
+
+    :param empathy: the runtime.
+    :param workflow: the workflow instance.
+    :param run_id: the run's identifier.
+    :param result: the :class:`~empathy_core.records.StageResult` (``status`` success or failed).
 
     May return an awaitable, which the engine awaits.
     """
@@ -233,13 +253,21 @@ def empathy_stage_finished(
 def empathy_workflow_finished(
     empathy: Empathy, workflow: BaseWorkflow, result: WorkflowResult
 ) -> Awaitable[None] | None:
-    """A workflow run finished; its usage records are flushed. May return an awaitable."""
+    """A workflow run finished; its usage records have reached the store and the sinks.
+
+    :param empathy: the runtime.
+    :param workflow: the workflow instance.
+    :param result: the :class:`~empathy_core.records.WorkflowResult`.
+
+    May return an awaitable, which the engine awaits.
+    """
 
 
 @hookspec
 def empathy_record_usage(empathy: Empathy, record: UsageRecord) -> None:
     """Receive every LLM call's :class:`~empathy_core.records.UsageRecord`, after privacy.
 
+    :param empathy: the runtime.
     :param record: the frozen record (failed calls have ``success=False``, zero cost).
 
     Called once per record on the runtime's background writer thread, never on the

@@ -257,20 +257,20 @@ class EmpathyPluginManager(pluggy.PluginManager):
                 known = [n for n in dir(self.hook) if n.startswith("empathy_")]
                 hint = difflib.get_close_matches(hook_name, known, n=1)
                 raise ConfigError(
-                    self._config_where(f"$.hooks.{hook_name}")
+                    self.config_where(f"$.hooks.{hook_name}")
                     + f"unknown hook 'hooks.{hook_name}'"
                     + (f"; did you mean '{hint[0]}'?" if hint else "")
                 )
             for index, plugin_name in enumerate(names):
                 if not self.has_plugin(plugin_name) and plugin_name not in self.infos:
                     raise ConfigError(
-                        self._config_where(f"$.hooks.{hook_name}[{index}]")
+                        self.config_where(f"$.hooks.{hook_name}[{index}]")
                         + f"hooks.{hook_name}: no plugin named {plugin_name!r} "
                         f"(installed: {', '.join(sorted(self.infos))})"
                     )
             _reorder(caller._hookimpls, names)
 
-    def _config_where(self, path: str) -> str:
+    def config_where(self, path: str) -> str:
         if self.config.source is None:
             return ""
         line = self.config.line_of(path)

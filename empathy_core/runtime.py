@@ -350,9 +350,10 @@ class Empathy:
         known = set(self.infos) | {i.dist for i in self.infos.values() if i.dist}
         for key in self.config.plugins.settings:
             if key not in known:
+                where = self.plugin_manager.config_where(f"$.plugins.settings.{key}")
                 warnings.warn(
-                    f"{self.plugin_manager._config_where(f'$.plugins.settings.{key}')}plugins.settings.{key}: "
-                    f"no installed plugin named {key!r}; its settings are ignored",
+                    f"{where}plugins.settings.{key}: no installed plugin named {key!r}; "
+                    "its settings are ignored",
                     PluginLoadWarning,
                     stacklevel=2,
                 )
@@ -361,7 +362,7 @@ class Empathy:
         """Check names the configuration gives against what is installed: the provider, the
         telemetry store's URL scheme and (with routing on) the strategy. :class:`ConfigError`
         naming the key and line."""
-        where = self.plugin_manager._config_where
+        where = self.plugin_manager.config_where
         checks: list[tuple[str, Callable[[], Any]]] = [
             ("$.provider", lambda: _require("provider", self.config.provider, self.providers())),
             ("$.telemetry.store", lambda: self.check_backend_url("telemetry", self.backend_url("telemetry"))),

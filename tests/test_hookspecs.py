@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from empathy_core import hookspecs
-from empathy_core.plugins import make_plugin_manager
+from empathy_core import Empathy, hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS_PAGE = ROOT / "docs" / "reference" / "hooks.md"
@@ -33,7 +32,7 @@ def _repo_packages() -> set[str]:
 
 def _specs() -> dict[str, object]:
     """Hook name -> spec function, for the core's and the repository's plugins' hookspecs."""
-    pm = make_plugin_manager(entry_points=True)
+    pm = Empathy(entry_points=True).plugin_manager
     found = {}
     packages = _repo_packages()
     for name, caller in vars(pm.hook).items():

@@ -57,20 +57,27 @@ class FlakyProvider:
         return LLMResponse(text="fine", model=request.model, usage=Usage(10, 5), provider=self.name)
 
 
-def plugin(name: str, **hooks):
-    """A plugin object named ``name`` implementing ``hooks`` (hook name -> function)."""
-    cls = type(name, (), {k: hookimpl(staticmethod(v)) for k, v in hooks.items()})
-    obj = cls()
+def named(name: str, obj):
     obj.__name__ = name
     return obj
 
 
 def llm_middleware(name, mw):
-    return plugin(name, empathy_llm_middleware=lambda: mw)
+    class LLMMiddleware:
+        @hookimpl
+        def empathy_llm_middleware(self, empathy):
+            return mw
+
+    return named(name, LLMMiddleware())
 
 
 def stage_middleware(name, mw):
-    return plugin(name, empathy_stage_middleware=lambda: mw)
+    class StageMiddleware:
+        @hookimpl
+        def empathy_stage_middleware(self, empathy):
+            return mw
+
+    return named(name, StageMiddleware())
 
 
 @pytest.fixture(autouse=True)
