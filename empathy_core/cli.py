@@ -8,18 +8,21 @@ index (``empathy_core.index``) and imports neither plugin modules nor provider S
 from __future__ import annotations
 
 import functools
+import io
+import logging
 import os
 import sys
 import warnings
 from collections.abc import Callable
 from importlib import import_module
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from empathy_core import __version__, index
 from empathy_core.commands import CORE_COMMANDS
 from empathy_core.index import terminal_width
+from empathy_core.redaction import redact
 
 
 class Options:
@@ -41,6 +44,7 @@ class Options:
                 self.config_path, strict=self.strict, no_plugins=self.no_plugins
             )
             Empathy.set_current(self._empathy)
+            logging.getLogger("empathy").setLevel(self._empathy.config.log_level)
             self._empathy.configure()
         return self._empathy
 
@@ -181,13 +185,29 @@ def cli(ctx: click.Context, config_path: str | None, strict_plugins: bool | None
     ctx.obj = Options(config_path, strict_plugins, no_plugins)
 
 
+_MAX_LINE = 500
+
+
 def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-    click.echo(f"Warning: {message}", err=True)
+    click.echo(f"Warning: {redact(str(message))}", err=True)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    """Print ``message`` (secrets redacted, very long lines cut) and exit with ``code``."""
+    lines = [
+        line if len(line) <= _MAX_LINE else f"{line[:_MAX_LINE]}... ({len(line)} characters)"
+        for line in redact(message).splitlines()
+    ]
+    click.echo("\n".join(lines), err=True)
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: user errors print one line and set the exit code."""
+    """Console-script entry point: one redacted line per error, and the documented exit codes
+    (2 usage or input mistake, 1 failed run, 130 interrupted). An unexpected exception is
+    one line too; ``EMPATHY_DEBUG=1`` shows its traceback."""
     warnings.showwarning = _show_warning
+    install_log_handler()
     try:
         code = cli.main(
             args=argv, prog_name="empathy", standalone_mode=False, terminal_width=terminal_width()
@@ -195,20 +215,43 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        buffer = io.StringIO()
+        exc.show(file=buffer)
+        _fail(buffer.getvalue().rstrip("\n"), exc.exit_code)
     except click.Abort:
-        click.echo("Aborted!", err=True)
-        sys.exit(1)
+        _fail("Aborted!", 1)
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        _fail("Interrupted.", 130)
     except Exception as exc:
         from empathy_core.errors import EmpathyError
 
-        if not isinstance(exc, EmpathyError):
+        if isinstance(exc, EmpathyError):
+            _fail(f"Error: {exc}", exc.exit_code)
+        if os.environ.get("EMPATHY_DEBUG", "") not in {"", "0"}:
             raise
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        text = " ".join(f"{type(exc).__name__}: {exc}".split())
+        _fail(f"Error: unexpected {text[:300]} (EMPATHY_DEBUG=1 shows the traceback)", 1)
     if isinstance(code, int) and code:  # ctx.exit(n) without standalone mode
         sys.exit(code)
+
+
+class _RedactingFilter(logging.Filter):
+    """Replace every secret value in a log record's final message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def install_log_handler() -> None:
+    """Log ``empathy.*`` to stderr, secrets redacted (level from ``log_level`` once loaded)."""
+    logger = logging.getLogger("empathy")
+    if not any(isinstance(f, _RedactingFilter) for h in logger.handlers for f in h.filters):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.addFilter(_RedactingFilter())
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
