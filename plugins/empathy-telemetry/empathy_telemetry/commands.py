@@ -2,7 +2,8 @@
 
 Every figure comes from :class:`~empathy_core.telemetry.UsageTracker`, i.e. from the one
 configured telemetry store. Store problems are :class:`~empathy_core.errors.StorageError`
-(one line, non-zero exit, no traceback).
+(one line, non-zero exit, no traceback). Numbers are bounded (``--days`` 1-36500,
+``--limit`` 0-100000) and an export format that cannot be told is a usage error (exit 2).
 """
 
 from __future__ import annotations
@@ -13,9 +14,16 @@ from typing import Any
 
 import click
 
+from empathy_core.clitypes import BoundedInt
+from empathy_core.errors import EmpathyError
+from empathy_core.redaction import shorten
 from empathy_core.telemetry import UsageTracker
 
 FORMATS = ("csv", "json")
+MAX_DAYS = 36_500
+MAX_LIMIT = 100_000
+DAYS = BoundedInt(1, MAX_DAYS, "days")
+LIMIT = BoundedInt(0, MAX_LIMIT, "calls")
 
 
 def _tracker(ctx: click.Context) -> UsageTracker:
@@ -27,7 +35,7 @@ def _tracker(ctx: click.Context) -> UsageTracker:
 def _days_option(default: int | None) -> Any:
     shown = f"default: {default}" if default else "default: all"
     return click.option(
-        "--days", type=click.IntRange(min=1), default=default, help=f"Only the last N days ({shown})."
+        "--days", type=DAYS, default=default, help=f"Only the last N days, at most {MAX_DAYS} ({shown})."
     )
 
 
@@ -43,7 +51,7 @@ def telemetry() -> None:
 @telemetry.command("show")
 @_days_option(7)
 @click.option(
-    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Recent calls to list."
+    "--limit", type=LIMIT, default=20, show_default=True, help=f"Recent calls to list (0-{MAX_LIMIT})."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.pass_context
@@ -68,35 +76,59 @@ def show(ctx: click.Context, days: int, limit: int, as_json: bool) -> None:
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="csv or json (default: from the file extension, else telemetry.export_format).",
+    help="csv or json (default: from the file extension; without one, telemetry.export_format).",
 )
 @_days_option(None)
 @click.pass_context
 def export(
     ctx: click.Context, output: str | None, output_option: str | None, fmt: str | None, days: int | None
 ) -> None:
-    """Write every recorded call (of the last N days) to a CSV or JSON file."""
+    """Write every recorded call (of the last N days) to a CSV or JSON file.
+
+    The format is ``--format``, else the file extension (``.csv`` or ``.json``), else, for a
+    name without one, ``telemetry.export_format``; any other extension is an error (exit 2).
+    """
     if output and output_option and output != output_option:
         raise click.UsageError("give the output file once: as an argument or with -o")
     target = output or output_option
     if not target:
         raise click.UsageError("missing output file: empathy telemetry export -o FILE")
+    fmt = fmt or _format_of(target)
     tracker = _tracker(ctx)
-    suffix = Path(target).suffix.lstrip(".").lower()
-    fmt = fmt or (suffix if suffix in FORMATS else tracker.config.telemetry.export_format)
-    if fmt not in FORMATS:
-        raise click.UsageError(f"unknown export format {fmt!r} (telemetry.export_format); use csv or json")
+    if fmt is None:
+        fmt = tracker.config.telemetry.export_format
+        if fmt not in FORMATS:
+            raise EmpathyError(
+                f"unknown export format {shorten(fmt)} (telemetry.export_format); "
+                f"supported: {', '.join(FORMATS)}",
+                exit_code=2,
+            )
     write = tracker.export_to_csv if fmt == "csv" else tracker.export_to_json
     count = write(target, days=days)
     click.echo(f"Exported {count} call{'s' if count != 1 else ''} to {target} ({fmt}).")
 
 
+def _format_of(target: str) -> str | None:
+    """The format named by ``target``'s extension; ``None`` without one; exit 2 for another."""
+    suffix = Path(target).suffix
+    if not suffix:
+        return None
+    fmt = suffix[1:].lower()
+    if fmt not in FORMATS:
+        raise EmpathyError(
+            f"cannot export to {shorten(target)}: unknown format {shorten(suffix)}; "
+            f"supported: {', '.join(FORMATS)} (name the file .csv or .json, or pass --format)",
+            exit_code=2,
+        )
+    return fmt
+
+
 @telemetry.command("prune")
 @click.option(
     "--days",
-    type=click.IntRange(min=1),
+    type=DAYS,
     default=None,
-    help="Keep the last N days (default: telemetry.retention_days).",
+    help=f"Keep the last N days, at most {MAX_DAYS} (default: telemetry.retention_days).",
 )
 @click.pass_context
 def prune(ctx: click.Context, days: int | None) -> None:
