@@ -1,6 +1,8 @@
 """``empathy orchestrate ...`` and ``empathy cache clear``.
 
-Nothing here prompts: the commands are safe in CI and with stdin closed.
+Nothing here prompts: the commands are safe in CI and with stdin closed. Numeric options
+are finite and bounded (``--timeout`` more than 0 and at most 86400 s, ``--min-coverage``
+0-100 %, the gates 0-1000000): anything else is a one-line usage error, exit 2.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from typing import Any
 
 import click
 
+from empathy_core.clitypes import BoundedInt, FiniteFloat
 from empathy_orchestrate.healthcheck import MODES
+
+MAX_TIMEOUT = 86_400.0
+MAX_GATE = 1_000_000
+TIMEOUT = FiniteFloat(0, MAX_TIMEOUT, "seconds", min_open=True)
 
 
 def _pm(ctx: click.Context) -> Any:
@@ -41,7 +48,7 @@ def _settings(pm: Any, timeout: float | None) -> Any:
     from empathy_orchestrate.registry import orchestrate_settings
 
     settings = orchestrate_settings(pm)
-    return attrs.evolve(settings, timeout=timeout, timeouts={}) if timeout else settings
+    return attrs.evolve(settings, timeout=timeout, timeouts={}) if timeout is not None else settings
 
 
 @click.group()
@@ -57,9 +64,7 @@ def orchestrate() -> None:
 @click.option("--agent", "agents", multiple=True, help="Run only this agent (repeatable); overrides --mode.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-cache", is_flag=True, help="Ignore cached results and do not store new ones.")
-@click.option(
-    "--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds per agent (default 600)."
-)
+@click.option("--timeout", type=TIMEOUT, help="Seconds per agent, at most 86400 (default 600).")
 @click.option("--offline", is_flag=True, help="Never call an LLM, even with an API key configured.")
 @click.option("--provider", help="LLM provider for the synthesis (default: the configured one).")
 @click.pass_context
@@ -107,22 +112,28 @@ def health_check_cmd(
 @click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
 @click.option(
     "--min-coverage",
-    type=click.FloatRange(0, 100),
+    type=FiniteFloat(0, 100, "percent"),
     default=80.0,
     show_default=True,
     help="Coverage gate (%).",
 )
 @click.option(
-    "--max-type-errors", type=click.IntRange(min=0), default=0, show_default=True, help="Types gate."
+    "--max-type-errors",
+    type=BoundedInt(0, MAX_GATE, "type errors"),
+    default=0,
+    show_default=True,
+    help="Types gate.",
 )
 @click.option(
-    "--max-lint-issues", type=click.IntRange(min=0), default=0, show_default=True, help="Lint gate."
+    "--max-lint-issues",
+    type=BoundedInt(0, MAX_GATE, "lint issues"),
+    default=0,
+    show_default=True,
+    help="Lint gate.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-cache", is_flag=True, help="Ignore cached results and do not store new ones.")
-@click.option(
-    "--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds per agent (default 600)."
-)
+@click.option("--timeout", type=TIMEOUT, help="Seconds per agent, at most 86400 (default 600).")
 @click.pass_context
 def release_prep_cmd(
     ctx: click.Context,
