@@ -67,7 +67,11 @@ class ClientHolder:
         return self._settings.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
 
     async def get(self) -> Any:
-        """The client for the running loop, created (and the SDK imported) on first use."""
+        """The client for the running loop, created (and the SDK imported) on first use.
+
+        Each attempt waits at most ``settings.timeout`` seconds for the server and
+        ``settings.connect_timeout`` seconds to connect; the SDK retries ``max_retries`` times.
+        """
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             import anthropic
@@ -76,7 +80,7 @@ class ClientHolder:
                 api_key=require_api_key(self._config),
                 base_url=self.base_url(),
                 max_retries=self._settings.max_retries,
-                timeout=self._settings.timeout,
+                timeout=anthropic.Timeout(self._settings.timeout, connect=self._settings.connect_timeout),
             )
             lifetime = _close_with_loop(client)
             await lifetime.asend(None)
@@ -130,7 +134,9 @@ class ClientHolder:
         if isinstance(exc, anthropic.APITimeoutError):
             return ProviderError(
                 f"Anthropic API timed out on {action} after {retries} retries "
-                f"({self._settings.timeout:g} s per attempt, {self.base_url()})"
+                f"({self._settings.timeout:g} s per attempt, {self._settings.connect_timeout:g} s to "
+                f"connect, {self.base_url()}; raise plugins.settings.empathy-anthropic.timeout for "
+                f"long replies)"
             )
         if isinstance(exc, anthropic.APIConnectionError):
             return ProviderError(
