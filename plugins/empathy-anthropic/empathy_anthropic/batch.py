@@ -5,11 +5,17 @@ and ``timeout`` from ``config.batch`` unless given), then fetch the results: eac
 :class:`BatchResult` and one :class:`~empathy_core.records.UsageRecord` with ``batch=True``
 (succeeded: exact usage at the batch price; errored, canceled, expired: ``success=False``
 and zero cost). Results of a batch are recorded once per provider instance.
+
+Ids are matched whole (``custom_id``: 1-64 of ``[a-zA-Z0-9_-]``, batch id: 1-128 of
+``[A-Za-z0-9_-]``; a trailing newline is not allowed) and a bad one is a
+``ProviderError`` with exit code 2, raised before any request. Polls are at least
+:data:`MIN_POLL_INTERVAL` seconds apart whatever the configuration says.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -23,8 +29,12 @@ from empathy_anthropic.messages import create_params, effective_ttl, reply_text,
 from empathy_anthropic.settings import AnthropicSettings
 from empathy_core.errors import ProviderError
 from empathy_core.records import LLMRequest, LLMResponse, ModelTier, Usage, UsageRecord
+from empathy_core.redaction import shorten
 
-CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+# ``\Z``, not ``$``: ``$`` also matches before a trailing newline. Safe with match and fullmatch.
+CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}\Z")
+BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}\Z")
+MIN_POLL_INTERVAL = 1.0
 UNPROCESSED = {
     "canceled": "the batch was canceled before this request was processed",
     "expired": "the batch expired (24 h) before this request was processed",
@@ -72,14 +82,42 @@ def _as_requests(
         raise ProviderError("a message batch needs at least one request")
     chosen: dict[str, LLMRequest] = {}
     for custom_id, request in pairs:
-        if not isinstance(custom_id, str) or not CUSTOM_ID.match(custom_id):
+        if not isinstance(custom_id, str) or not CUSTOM_ID.fullmatch(custom_id):
             raise ProviderError(
-                f"invalid batch custom_id {custom_id!r}: use 1-64 letters, digits, '_' or '-'"
+                f"invalid batch custom_id {shorten(custom_id)}: use 1-64 letters, digits, '_' or '-'",
+                exit_code=2,
             )
         if custom_id in chosen:
-            raise ProviderError(f"batch custom_id {custom_id!r} is used twice; each must be unique")
+            raise ProviderError(
+                f"batch custom_id {custom_id!r} is used twice; each must be unique", exit_code=2
+            )
         chosen[custom_id] = request
     return chosen
+
+
+def check_batch_id(batch_id: object) -> str:
+    """``batch_id`` when it is 1-128 of ``[A-Za-z0-9_-]`` (nothing else, no newline), else exit 2."""
+    if not isinstance(batch_id, str) or not BATCH_ID.fullmatch(batch_id):
+        raise ProviderError(
+            f"invalid batch id {shorten(batch_id)}: expected 1-128 letters, digits, '_' or '-'",
+            exit_code=2,
+        )
+    return batch_id
+
+
+def poll_plan(poll_interval: float, timeout: float) -> tuple[float, float]:
+    """(seconds between polls, seconds to wait) as :meth:`AnthropicBatchProvider.wait` uses them.
+
+    The interval is at least :data:`MIN_POLL_INTERVAL` (a NaN, zero or negative one
+    included); a timeout that is not a finite number of seconds >= 0 is a ``ProviderError``.
+    """
+    if not isinstance(timeout, int | float) or not math.isfinite(timeout) or timeout < 0:
+        raise ProviderError(
+            f"batch timeout must be a finite number of seconds >= 0, got {shorten(timeout)}", exit_code=2
+        )
+    if not isinstance(poll_interval, int | float) or math.isnan(poll_interval):
+        return MIN_POLL_INTERVAL, float(timeout)
+    return max(float(poll_interval), MIN_POLL_INTERVAL), float(timeout)
 
 
 def _status(batch: Any) -> BatchStatus:
@@ -155,6 +193,7 @@ class AnthropicBatchProvider:
                     request,
                     request.model or self.config.model_for(request.tier),
                     effective_ttl(request, self.settings.cache_ttl),
+                    name=f"batch request {custom_id!r}",
                 ),
             }
             for custom_id, request in chosen.items()
@@ -167,6 +206,7 @@ class AnthropicBatchProvider:
 
     async def status(self, batch_id: str) -> BatchStatus:
         """The batch's processing status and request counts."""
+        check_batch_id(batch_id)
         batch = await self._clients.call(
             "messages.batches.retrieve", lambda c: c.messages.batches.retrieve(batch_id)
         )
@@ -177,10 +217,15 @@ class AnthropicBatchProvider:
     ) -> BatchStatus:
         """Poll every ``poll_interval`` seconds until the batch ends; ``ProviderError`` after ``timeout``.
 
-        The batch is left running on timeout: wait again, or :meth:`cancel` it.
+        Both default to ``config.batch``; polls are at least :data:`MIN_POLL_INTERVAL`
+        seconds apart (see :func:`poll_plan`). The batch is left running on timeout: wait
+        again, or :meth:`cancel` it.
         """
-        interval = self.config.batch.poll_interval if poll_interval is None else poll_interval
-        limit = self.config.batch.timeout if timeout is None else timeout
+        interval, limit = poll_plan(
+            self.config.batch.poll_interval if poll_interval is None else poll_interval,
+            self.config.batch.timeout if timeout is None else timeout,
+        )
+        check_batch_id(batch_id)
         deadline = time.monotonic() + limit
         while True:
             current = await self.status(batch_id)
@@ -196,6 +241,7 @@ class AnthropicBatchProvider:
 
     async def cancel(self, batch_id: str) -> BatchStatus:
         """Ask Anthropic to cancel the batch; unprocessed requests end ``canceled``."""
+        check_batch_id(batch_id)
         batch = await self._clients.call(
             "messages.batches.cancel", lambda c: c.messages.batches.cancel(batch_id)
         )
@@ -203,6 +249,7 @@ class AnthropicBatchProvider:
 
     async def results(self, batch_id: str) -> list[BatchResult]:
         """Fetch the results of an ended batch, priced and recorded (once per batch)."""
+        check_batch_id(batch_id)
 
         async def fetch(client: Any) -> list[Any]:
             decoder = await client.messages.batches.results(batch_id)

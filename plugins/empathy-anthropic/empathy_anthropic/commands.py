@@ -5,7 +5,9 @@ Every command builds an :class:`AnthropicBatchProvider` from the configuration a
 to ``empathy_record_usage`` only by ``results`` and ``wait``, once per batch id and
 cache directory (see :mod:`empathy_anthropic.batch_files`). API failures are
 :class:`~empathy_core.errors.ProviderError` (exit 1), bad input :class:`BatchInputError`
-(exit 2): one line, no traceback.
+(exit 2): one line, no traceback. A batch id is matched whole before any request, and
+``wait``'s ``--poll-interval`` (0-3600 s, polls at least 1 s apart) and ``--timeout``
+(0-604800 s) are finite numbers: anything else is a usage error (exit 2).
 """
 
 from __future__ import annotations
@@ -17,20 +19,34 @@ from typing import Any, TypeVar
 
 import click
 
-from empathy_anthropic.batch import AnthropicBatchProvider, BatchResult, BatchStatus
+from empathy_anthropic import batch_files
+from empathy_anthropic.batch import MIN_POLL_INTERVAL, AnthropicBatchProvider, BatchResult, BatchStatus
+from empathy_anthropic.batch import check_batch_id as check_id
 from empathy_anthropic.batch_files import (
     TIERS,
-    check_batch_id,
+    BatchInputError,
     claim_recording,
     load_requests,
     result_rows,
     write_json_atomically,
 )
+from empathy_core.clitypes import FiniteFloat
 from empathy_core.errors import ProviderError
 from empathy_core.records import UsageRecord
 
 T = TypeVar("T")
 COUNTS = ("processing", "succeeded", "errored", "canceled", "expired")
+MAX_POLL_INTERVAL = 3600.0
+MAX_WAIT = 7 * 86_400.0
+
+
+def check_batch_id(batch_id: str) -> str:
+    """``batch_id`` matched whole (a trailing newline is refused), else exit 2; nothing is sent."""
+    try:
+        check_id(batch_id)
+    except ProviderError as exc:
+        raise BatchInputError(exc.message) from None
+    return batch_files.check_batch_id(batch_id)
 
 
 def _run(
@@ -160,15 +176,15 @@ def results(ctx: click.Context, batch_id: str, output: str) -> None:
 @click.argument("output", metavar="OUTPUT.json", type=click.Path(dir_okay=False))
 @click.option(
     "--poll-interval",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloat(0, MAX_POLL_INTERVAL, "seconds", min_open=True),
     default=None,
-    help="Seconds between polls (default: batch.poll_interval).",
+    help=f"Seconds between polls, at least {MIN_POLL_INTERVAL:g} in effect (default: batch.poll_interval).",
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(0, MAX_WAIT, "seconds"),
     default=None,
-    help="Seconds to wait before giving up (default: batch.timeout); the batch keeps running.",
+    help="Seconds to wait, at most 604800 (default: batch.timeout); then exit 1, the batch keeps running.",
 )
 @click.pass_context
 def wait(

@@ -4,19 +4,24 @@ The stable prefix (``system`` then ``cached_context``) becomes the ``system`` bl
 ``request.cache_prefix`` the last of them carries ``cache_control`` so that Anthropic
 caches the whole prefix. ``metadata`` stays inside the framework. ``temperature`` is
 forwarded as a body field (the SDK 2.x has no keyword for it); a model that does not
-accept it answers 400.
+accept it answers 400. Text that cannot be sent as UTF-8 (a lone surrogate, e.g. from a
+``"\\ud800"`` escape in JSON) is refused before anything is sent.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from empathy_core.errors import ProviderError
 from empathy_core.records import LLMRequest, Usage
+from empathy_core.redaction import shorten
 
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 3
 # Body fields the SDK (2.x) has no keyword for: sent through ``extra_body``.
 EXTRA_BODY_FIELDS = ("temperature",)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def effective_ttl(request: LLMRequest, default_ttl: str) -> str:
@@ -35,22 +40,55 @@ def system_blocks(request: LLMRequest, ttl: str) -> list[dict[str, Any]]:
     return blocks
 
 
-def prompt_params(request: LLMRequest, model: str, ttl: str) -> dict[str, Any]:
-    """The prompt part of a request: ``model``, ``system``, ``messages`` (what count_tokens takes)."""
+def prompt_params(request: LLMRequest, model: str, ttl: str, *, name: str = "the request") -> dict[str, Any]:
+    """The prompt part of a request: ``model``, ``system``, ``messages`` (what count_tokens takes).
+
+    Text that is not valid Unicode is a ``ProviderError`` (exit code 2) naming ``name``
+    and where the text is (:func:`check_encodable`), raised before anything is sent.
+    """
     params: dict[str, Any] = {"model": model, "messages": request.messages}
     blocks = system_blocks(request, ttl)
     if blocks:
         params["system"] = blocks
+    check_encodable(params, name)
     return params
 
 
-def create_params(request: LLMRequest, model: str, ttl: str) -> dict[str, Any]:
-    """The body of ``POST /v1/messages`` for ``request`` on ``model``."""
-    params = prompt_params(request, model, ttl)
+def create_params(request: LLMRequest, model: str, ttl: str, *, name: str = "the request") -> dict[str, Any]:
+    """The body of ``POST /v1/messages`` for ``request`` on ``model`` (checked like :func:`prompt_params`)."""
+    params = prompt_params(request, model, ttl, name=name)
     params["max_tokens"] = request.max_tokens
     if request.temperature is not None:
         params["temperature"] = request.temperature
     return params
+
+
+def _invalid_text(data: Any) -> tuple[str, int, str] | None:
+    """(where, index, character) of the first lone surrogate in the strings of ``data``."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)
+            if found is not None:
+                return where or "text", found.start(), found.group()
+        elif isinstance(value, dict):
+            stack.extend((f"{where}.{key}" if where else str(key), v) for key, v in reversed(value.items()))
+        elif isinstance(value, list | tuple):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+    return None
+
+
+def check_encodable(params: dict[str, Any], name: str) -> None:
+    """Refuse ``params`` whose text cannot be encoded as UTF-8: one ``ProviderError``, exit code 2."""
+    found = _invalid_text(params)
+    if found is not None:
+        where, index, char = found
+        raise ProviderError(
+            f"{name}: {where} is not valid Unicode text: lone surrogate {shorten(char)} at "
+            f"character {index}; nothing was sent",
+            exit_code=2,
+        )
 
 
 def sdk_kwargs(params: dict[str, Any]) -> dict[str, Any]:
