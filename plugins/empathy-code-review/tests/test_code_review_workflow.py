@@ -1,5 +1,6 @@
 import pytest
 
+from empathy_code_review.sources import ReviewInputError
 from empathy_code_review.workflow import CodeReviewWorkflow
 
 
@@ -34,9 +35,10 @@ def test_named_files_only(empathy_pm, run_workflow, project):
         ({"files": ["missing.py"]}, "does not exist"),
     ],
 )
-def test_bad_input_fails_the_first_stage_clearly(empathy_pm, run_workflow, project, payload, reason):
-    result = run_workflow(CodeReviewWorkflow, {"path": str(project), **payload})
-    assert result.status == "failed"
-    assert result.failed_stage == "triage"
-    assert reason in result.error
-    assert len(result.stages) == 1
+def test_bad_input_is_refused_before_any_stage(
+    empathy_pm, run_workflow, usage_records, project, payload, reason
+):
+    with pytest.raises(ReviewInputError, match=reason) as refused:
+        run_workflow(CodeReviewWorkflow, {"path": str(project), **payload})
+    assert refused.value.exit_code == 2
+    assert usage_records == []
