@@ -1,9 +1,6 @@
 import pytest
 
-from empathy_core.config import parse_config
-from empathy_core.errors import PricingError
-from empathy_core.pricing import default_table
-from empathy_core.records import Usage
+from empathy_core import PricingError, Usage, default_table, parse_config
 
 
 def test_table_is_dated_and_sourced():
