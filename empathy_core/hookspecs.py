@@ -253,7 +253,7 @@ def empathy_stage_finished(
 def empathy_workflow_finished(
     empathy: Empathy, workflow: BaseWorkflow, result: WorkflowResult
 ) -> Awaitable[None] | None:
-    """A workflow run finished; its usage records have reached the store and the sinks.
+    """A workflow run finished (its usage records may still be queued: ``empathy.flush()``).
 
     :param empathy: the runtime.
     :param workflow: the workflow instance.
@@ -271,7 +271,8 @@ def empathy_record_usage(empathy: Empathy, record: UsageRecord) -> None:
     :param record: the frozen record (failed calls have ``success=False``, zero cost).
 
     Called once per record on the runtime's background writer thread, never on the
-    event loop, in the order the records were made; pending records are flushed when a
-    workflow finishes, when the runtime closes and at exit. A sink that raises is
-    disabled; the other sinks still receive the record.
+    event loop, in the order the records were made, after the record is in the
+    configured store; ``empathy.flush()`` waits for pending records, and closing the
+    runtime (at exit at the latest) flushes them. A sink that raises is disabled; the
+    other sinks still receive the record.
     """

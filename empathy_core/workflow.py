@@ -217,10 +217,10 @@ class BaseWorkflow(abc.ABC):
         """Run every stage; a failing stage ends the run with status ``failed``.
 
         Each stage's input is the workflow input updated with the outputs of the stages
-        before it (dict outputs are merged, others stored under the stage name). When it
-        returns, every usage record of the run has reached the store and the sinks.
+        before it (dict outputs are merged, others stored under the stage name). Usage
+        records are queued for the background writer; ``empathy.flush()`` waits for them
+        (``UsageTracker`` reads, ``close()`` and process exit flush).
         """
-        empathy = self.empathy
         run_id = new_run_id()
         started = time.perf_counter()
         data: dict[str, Any] = dict(input_data or {})
@@ -247,8 +247,6 @@ class BaseWorkflow(abc.ABC):
         result.tokens_in = sum(s.tokens_in for s in result.stages)
         result.tokens_out = sum(s.tokens_out for s in result.stages)
         result.duration_ms = (time.perf_counter() - started) * 1000
-        if empathy.pending_usage:
-            await asyncio.to_thread(empathy.flush)
         await self._announce("empathy_workflow_finished", workflow=self, result=result)
         return result
 

@@ -260,4 +260,7 @@ def test_usage_records_reach_sinks_off_the_event_loop(empathy, run_workflow):
 def empathy_run(empathy, cls, provider, data=None):
     import asyncio
 
-    return asyncio.run(cls(empathy=empathy.get(), provider=provider).execute(data or {}))
+    runtime = empathy.get()
+    result = asyncio.run(cls(empathy=runtime, provider=provider).execute(data or {}))
+    runtime.flush()
+    return result

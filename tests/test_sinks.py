@@ -50,7 +50,9 @@ def runtime(tag: str, *plugins) -> Empathy:
 def run(empathy: Empathy):
     import asyncio
 
-    return asyncio.run(ThreeTierWorkflow(empathy=empathy, provider_name="mock").execute({"topic": "x"}))
+    result = asyncio.run(ThreeTierWorkflow(empathy=empathy, provider_name="mock").execute({"topic": "x"}))
+    empathy.flush()
+    return result
 
 
 def test_each_runtime_keeps_its_own_sink_state():

@@ -126,8 +126,8 @@ class RecordingSink:
 
 @pytest.fixture
 def usage_records(empathy: Any) -> list[Any]:
-    """Every ``UsageRecord`` recorded through ``empathy`` during the test (a workflow's are
-    all there when ``execute`` returns; call ``empathy.flush()`` after direct calls)."""
+    """Every ``UsageRecord`` recorded through ``empathy`` during the test (``run_workflow``
+    flushes; after other calls, ``empathy.flush()`` makes pending records visible)."""
     sink = RecordingSink()
     empathy.plugins.append(sink)
     return sink.records
@@ -141,7 +141,9 @@ def run_workflow(empathy: Any) -> Callable[..., Any]:
         runtime = empathy.get()
         cls = runtime.workflow(workflow) if isinstance(workflow, str) else workflow
         instance = cls(empathy=runtime, provider_name=provider, **kwargs)
-        return asyncio.run(instance.execute(input or {}))
+        result = asyncio.run(instance.execute(input or {}))
+        runtime.flush()  # usage records are written off the loop: make them visible
+        return result
 
     return run
 
