@@ -1,10 +1,8 @@
 import json
 import os
-import subprocess
-import sys
 
 WORKFLOW_PLUGIN = """
-from empathy_core.hookspecs import hookimpl
+from empathy_core import hookimpl
 
 
 @hookimpl
@@ -25,9 +23,7 @@ def empathy_register_commands(cli):
 """
 
 WORKFLOW_IMPL = """
-from empathy_core.hookspecs import hookimpl
-from empathy_core.workflow import BaseWorkflow
-from empathy_core.records import ModelTier
+from empathy_core import BaseWorkflow, ModelTier
 
 
 class Demo(BaseWorkflow):
@@ -43,16 +39,8 @@ class Demo(BaseWorkflow):
         return {stage_name: response.text}, response.usage.input_tokens, response.usage.output_tokens
 """
 
-
-def _cli(*args, env=None, cwd=None, importtime=False):
-    flags = ["-X", "importtime"] if importtime else []
-    return subprocess.run(
-        [sys.executable, *flags, "-m", "empathy_core", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-    )
+# ``python -X importtime`` through the environment, so ``empathy_cli`` runs it unchanged.
+IMPORTTIME = {"PYTHONPROFILEIMPORTTIME": "1"}
 
 
 def _imported(stderr):
@@ -64,83 +52,75 @@ def _install_demo(make_dist, site_dir):
     make_dist("empathy-demo", "demo", WORKFLOW_PLUGIN.format(impl="empathy_demo_impl"))
 
 
-def test_help_lists_plugin_commands_without_importing_plugins(make_dist, site_dir, empathy_cache_dir):
+def test_help_lists_plugin_commands_without_importing_plugins(make_dist, site_dir, empathy_cli):
     _install_demo(make_dist, site_dir)
-    cold = _cli("--help", importtime=True)
-    assert cold.returncode == 0, cold.stderr
-    assert "hello" in cold.stdout and "Say hello from a plugin." in cold.stdout
+    cold = empathy_cli("--help", env=IMPORTTIME)
+    assert "hello" in cold.ok() and "Say hello from a plugin." in cold.stdout
     assert "anthropic" not in _imported(cold.stderr)
-    warm = _cli("--help", importtime=True)
-    assert warm.stdout == cold.stdout
+    warm = empathy_cli("--help", env=IMPORTTIME)
+    assert warm.ok() == cold.stdout
     modules = _imported(warm.stderr)
+    assert modules, "no import times recorded: PYTHONPROFILEIMPORTTIME had no effect"
     assert not {m for m in modules if m.startswith(("empathy_demo", "empathy_testing", "anthropic"))}
     assert "pluggy" not in modules and "click" not in modules
 
 
-def test_workflow_list_and_describe_come_from_the_index(make_dist, site_dir, empathy_cache_dir):
+def test_workflow_list_and_describe_come_from_the_index(make_dist, site_dir, empathy_cli):
     _install_demo(make_dist, site_dir)
-    assert _cli("workflow", "list").returncode == 0
-    listed = _cli("workflow", "list", "--json", importtime=True)
-    assert listed.returncode == 0, listed.stderr
-    [entry] = [e for e in json.loads(listed.stdout) if e["name"] == "demo"]
+    empathy_cli("workflow", "list").ok()
+    listed = empathy_cli("workflow", "list", "--json", env=IMPORTTIME)
+    [entry] = [e for e in json.loads(listed.ok()) if e["name"] == "demo"]
     assert entry["plugin"] == "demo"
     assert entry["tiers"] == {"draft": "cheap", "polish": "capable"}
     modules = _imported(listed.stderr)
+    assert modules, "no import times recorded: PYTHONPROFILEIMPORTTIME had no effect"
     assert "empathy_demo_impl" not in modules and "pluggy" not in modules
-    described = _cli("workflow", "describe", "demo")
-    assert "1. draft [cheap]" in described.stdout and "2. polish [capable]" in described.stdout
-    wrong = _cli("workflow", "describe", "dmeo")
-    assert wrong.returncode == 2 and "did you mean 'demo'?" in wrong.stderr
+    described = empathy_cli("workflow", "describe", "demo").ok()
+    assert "1. draft [cheap]" in described and "2. polish [capable]" in described
+    assert "did you mean 'demo'?" in empathy_cli("workflow", "describe", "dmeo").failed(2)
 
 
-def test_index_is_rebuilt_when_a_plugin_file_changes(make_dist, site_dir, empathy_cache_dir):
+def test_index_is_rebuilt_when_a_plugin_file_changes(make_dist, site_dir, empathy_cli):
     _install_demo(make_dist, site_dir)
-    assert "hello" in _cli("--help").stdout
+    assert "hello" in empathy_cli("--help").ok()
     source = site_dir / "empathy_demo_ep.py"
     source.write_text(source.read_text().replace('"hello"', '"greet"'))
     os.utime(source, ns=(1, 10**18))
-    help_text = _cli("--help").stdout
+    help_text = empathy_cli("--help").ok()
     assert "  greet " in help_text and "  hello " not in help_text
 
 
-def test_plugin_command_runs_lazily(make_dist, site_dir, empathy_cache_dir):
+def test_plugin_command_runs_lazily(make_dist, site_dir, empathy_cli):
     _install_demo(make_dist, site_dir)
-    proc = _cli("hello")
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "hello from demo\n"
+    assert empathy_cli("hello").ok() == "hello from demo\n"
 
 
-def test_run_success_and_json(make_dist, site_dir, empathy_cache_dir):
+def test_run_success_and_json(make_dist, site_dir, empathy_cli):
     _install_demo(make_dist, site_dir)
-    proc = _cli("workflow", "run", "demo", "--provider", "mock", "--input", '{"text": "hi"}', "--json")
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
+    proc = empathy_cli("workflow", "run", "demo", "--provider", "mock", "--input", '{"text": "hi"}', "--json")
+    result = json.loads(proc.ok())
     assert result["status"] == "success"
     assert [s["tier"] for s in result["stages"]] == ["cheap", "capable"]
     assert result["tokens_in"] > 0 and result["cost"] == 0.0
 
 
-def test_failed_stage_exits_non_zero_and_never_claims_success(
-    make_dist, site_dir, empathy_cache_dir, tmp_path
-):
+def test_failed_stage_exits_non_zero_and_never_claims_success(make_dist, site_dir, empathy_cli, tmp_path):
     _install_demo(make_dist, site_dir)
     payload = tmp_path / "input.json"
     payload.write_text('{"fail": true}')
-    proc = _cli("workflow", "run", "demo", "--provider", "mock", "--input", f"@{payload}")
-    assert proc.returncode == 1
+    proc = empathy_cli("workflow", "run", "demo", "--provider", "mock", "--input", f"@{payload}")
+    proc.failed(1)
     assert "success" not in proc.stdout.lower().replace("success │", "")
     assert "failed: stage 'polish' failed: RuntimeError: polish refused" in " ".join(proc.stdout.split())
 
 
-def test_bad_input_json_is_a_usage_error(make_dist, site_dir, empathy_cache_dir):
+def test_bad_input_json_is_a_usage_error(make_dist, site_dir, empathy_cli):
     _install_demo(make_dist, site_dir)
-    proc = _cli("workflow", "run", "demo", "--input", "{not json")
-    assert proc.returncode == 2
-    assert "invalid JSON at line 1 column 2" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    stderr = empathy_cli("workflow", "run", "demo", "--input", "{not json").failed(2)
+    assert "invalid JSON at line 1 column 2" in stderr
 
 
-def test_version(empathy_cache_dir):
+def test_version(empathy_cli):
     from empathy_core import __version__
 
-    assert _cli("--version").stdout == f"empathy {__version__}\n"
+    assert empathy_cli("--version").ok() == f"empathy {__version__}\n"
