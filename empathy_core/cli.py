@@ -218,7 +218,9 @@ def main(argv: list[str] | None = None) -> None:
         buffer = io.StringIO()
         exc.show(file=buffer)
         _fail(buffer.getvalue().rstrip("\n"), exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:  # click turns Ctrl-C (KeyboardInterrupt) into Abort
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            _fail("Interrupted.", 130)
         _fail("Aborted!", 1)
     except KeyboardInterrupt:
         _fail("Interrupted.", 130)
