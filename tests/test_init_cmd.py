@@ -1,19 +1,14 @@
 """``empathy init``: the written file documents every key and validates as written."""
 
-import os
-import subprocess
-import sys
-
 import attrs
 import yaml
 
-from empathy_core.config import EmpathyConfig, PluginsConfig, parse_config
+from empathy_core import Empathy, EmpathyConfig, PluginsConfig, parse_config
 from empathy_core.config_template import field_docs, render_config
-from empathy_core.plugins import make_plugin_manager
 
 SETTINGS_PLUGIN = """
 import attrs
-from empathy_core.hookspecs import hookimpl
+from empathy_core import hookimpl
 
 
 @attrs.define
@@ -33,31 +28,22 @@ def empathy_register_settings(register):
 """
 
 
-def _cli(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "empathy_core", *args], capture_output=True, text=True, cwd=cwd, env=os.environ
-    )
-
-
-def test_init_writes_a_file_that_validates_with_plugin_settings(make_dist, empathy_cache_dir, tmp_path):
+def test_init_writes_a_file_that_validates_with_plugin_settings(make_dist, empathy_cli, tmp_path):
     make_dist("empathy-greeter", "greeter", SETTINGS_PLUGIN)
     work = tmp_path / "project"
     work.mkdir()
-    written = _cli("init", cwd=work)
-    assert written.returncode == 0, written.stderr
+    empathy_cli("init", cwd=work).ok()
     text = (work / "empathy.config.yml").read_text()
     assert "\n    # empathy-greeter: How the greeter greets.\n    empathy-greeter:\n" in text
     assert "      # Word said first.\n      greeting: hello\n" in text
     assert "      audience: [world]\n" in text
-    validated = _cli("config", "validate", cwd=work)
-    assert validated.returncode == 0, validated.stderr
-    assert f"OK: {work / 'empathy.config.yml'} is valid" in validated.stdout
+    validated = empathy_cli("config", "validate", cwd=work).ok()
+    assert f"OK: {work / 'empathy.config.yml'} is valid" in validated
 
 
 def test_rendered_defaults_equal_the_real_defaults(make_dist, tmp_path):
     make_dist("empathy-greeter", "greeter", SETTINGS_PLUGIN)
-    pm = make_plugin_manager(entry_points=True)
-    text = render_config(pm)
+    text = render_config(Empathy(entry_points=True))
     config = parse_config(text, tmp_path / "empathy.config.yml")
     assert attrs.evolve(config, plugins=PluginsConfig()) == EmpathyConfig()
     assert config.plugins.settings["empathy-greeter"] == {
@@ -71,7 +57,7 @@ def test_rendered_defaults_equal_the_real_defaults(make_dist, tmp_path):
 
 
 def test_every_core_key_is_described_in_the_file(tmp_path):
-    text = render_config(make_plugin_manager())
+    text = render_config(Empathy())
     comments = "\n".join(line.strip() for line in text.splitlines() if line.lstrip().startswith("#"))
     classes = [EmpathyConfig, *(f.type for f in attrs.fields(EmpathyConfig) if attrs.has(f.type))]
     for cls in classes:
@@ -82,16 +68,14 @@ def test_every_core_key_is_described_in_the_file(tmp_path):
             assert first_words in comments, f"{cls.__name__}.{name}: {first_words!r} not in the file"
 
 
-def test_init_refuses_to_overwrite_without_force(empathy_cache_dir, tmp_path):
+def test_init_refuses_to_overwrite_without_force(empathy_cli, tmp_path):
     target = tmp_path / "empathy.config.yml"
     target.write_text("provider: [broken\n")
-    refused = _cli("init", cwd=tmp_path)
-    assert refused.returncode == 1
-    assert refused.stderr.strip() == "Error: empathy.config.yml already exists; use --force to overwrite it"
+    refused = empathy_cli("init", cwd=tmp_path).failed(1)
+    assert refused.strip() == "Error: empathy.config.yml already exists; use --force to overwrite it"
     assert target.read_text() == "provider: [broken\n"
-    forced = _cli("init", "--force", cwd=tmp_path)
-    assert forced.returncode == 0, forced.stderr
-    assert _cli("config", "validate", cwd=tmp_path).returncode == 0
+    empathy_cli("init", "--force", cwd=tmp_path).ok()
+    empathy_cli("config", "validate", cwd=tmp_path).ok()
 
 
 def test_field_docs_reads_attribute_docstrings_then_class_docstring_forms():
@@ -117,18 +101,16 @@ def test_field_docs_reads_attribute_docstrings_then_class_docstring_forms():
     }
 
 
-def test_init_creates_the_directory_of_the_user_config_file(empathy_cache_dir, tmp_path):
+def test_init_creates_the_directory_of_the_user_config_file(empathy_cli, tmp_path):
     target = tmp_path / "home" / ".config" / "empathy" / "config.yml"
-    written = _cli("init", "--path", str(target), cwd=tmp_path)
-    assert written.returncode == 0, written.stderr
-    assert _cli("--config", str(target), "config", "validate", cwd=tmp_path).returncode == 0
+    empathy_cli("init", "--path", str(target), cwd=tmp_path).ok()
+    empathy_cli("--config", str(target), "config", "validate", cwd=tmp_path).ok()
     assert [p.name for p in target.parent.iterdir()] == ["config.yml"]  # no temporary file left
 
 
-def test_init_reports_an_unwritable_path_in_one_line(empathy_cache_dir, tmp_path):
+def test_init_reports_an_unwritable_path_in_one_line(empathy_cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    refused = _cli("init", "--path", str(blocker / "empathy.config.yml"), cwd=tmp_path)
-    assert refused.returncode == 1
-    assert refused.stderr.startswith(f"Error: cannot write {blocker / 'empathy.config.yml'}")
-    assert "Traceback" not in refused.stderr
+    refused = empathy_cli("init", "--path", str(blocker / "empathy.config.yml"), cwd=tmp_path).failed(1)
+    assert refused.startswith(f"Error: cannot write {blocker / 'empathy.config.yml'}")
+    assert len(refused.splitlines()) == 1, refused
