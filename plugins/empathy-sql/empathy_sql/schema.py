@@ -287,12 +287,12 @@ _GROUP_SUMS = ", ".join(f"g.{k}" for k in GROUP_KEYS) + ", " + ", ".join(f"SUM(p
 STATS_ALL = f"""
 SELECT {_GROUP_SUMS} FROM usage_daily AS parts JOIN usage_groups AS g ON g.id = parts.group_id
 GROUP BY g.id"""
-"""Per-group sums of every record (rows :func:`~empathy_core.stores.row_to_group` reads)."""
+"""Per-group sums of every record (rows :func:`~empathy_sql.rows.row_to_group` reads)."""
 
 
 @cache
 def stats_since(dialect: Dialect) -> str:
-    """Per-group sums since a moment (named parameters of :class:`~empathy_core.stores.SinceBounds`)."""
+    """Per-group sums since a moment (named parameters of :class:`~empathy_sql.rows.SinceBounds`)."""
     since_us, first_hour, first_day = (dialect.name(n) for n in ("since_us", "first_hour", "first_day"))
     return f"""
 SELECT {_GROUP_SUMS} FROM (
@@ -439,7 +439,7 @@ def delete_old(dialect: Dialect, conn: Connection, before_us: int) -> int:
 
 
 class SqlTelemetryReads:
-    """The read side of :class:`~empathy_core.stores.TelemetryStore` for SQL stores.
+    """The read side of :class:`~empathy_core.TelemetryStore` for SQL stores.
 
     A subclass sets ``dialect`` and provides ``_run(action)``, which calls
     ``action(connection)`` under the store's lock (in a transaction) and returns its result.
