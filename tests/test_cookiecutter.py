@@ -1,8 +1,9 @@
 """The plugin template works for a third party: generate, install in a fresh venv, run.
 
-The venv is created without system site packages and gets empathy-core and
-empathy-testing from this checkout (paths computed from this file), then the generated
-plugin; only their dependencies and the build backend come from PyPI.
+The venv is created without system site packages and gets empathy-core, empathy-testing
+and the default telemetry store (empathy-sqlite, on the empathy-sql library) from this
+checkout (paths computed from this file), then the generated plugin; only their
+dependencies and the build backend come from PyPI.
 """
 
 from __future__ import annotations
@@ -68,7 +69,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     python = venv / "bin" / "python"
     pip = [python, "-m", "pip", "install", "--quiet"]
     _check(_run([*pip, "hatchling>=1.24"], env=env))
-    local = [ROOT, ROOT / "plugins" / "empathy-testing", f"{project}[test]"]
+    plugins = ROOT / "plugins"
+    local = [
+        ROOT,
+        *(plugins / p for p in ("empathy-testing", "empathy-sql", "empathy-sqlite")),
+        f"{project}[test]",
+    ]
     _check(_run([*pip, "--no-build-isolation", *local], env=env, cwd=tmp))
     return project, venv, env
 
@@ -158,8 +164,11 @@ def test_init_writes_the_plugin_settings_and_they_validate(installed, tmp_path):
     _, venv, env = installed
     empathy = venv / "bin" / "empathy"
     _check(_run([empathy, "init"], env=env, cwd=tmp_path))
-    text = (tmp_path / "empathy.config.yml").read_text()
+    path = tmp_path / "empathy.config.yml"
+    text = path.read_text()
     assert f"    {SLUG}:\n      # Longest summary asked for, in words.\n      max_words: 120\n" in text
+    # the only provider in this venv is empathy-testing's `mock`; validate checks it is installed
+    path.write_text(text.replace("\nprovider: anthropic\n", "\nprovider: mock\n", 1))
     assert "OK:" in _check(_run([empathy, "config", "validate"], env=env, cwd=tmp_path)).stdout
 
 

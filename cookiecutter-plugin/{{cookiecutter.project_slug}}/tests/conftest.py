@@ -1,4 +1,4 @@
-"""Register this plugin in the empathy-testing plugin manager, as its entry point would."""
+"""Register this plugin in the `empathy` runtime of empathy-testing, as its entry point would."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from {{ cookiecutter.package_name }} import plugin
 
 
 @pytest.fixture
-def plugin_pm(empathy_pm: Any) -> Callable[[], Any]:
-    """Call it to get `empathy_pm` with this plugin registered (builtins and `mock` included).
+def add_plugin(empathy: Any) -> Callable[[], Any]:
+    """Call it to register this plugin in `empathy` (builtins and `mock` included) under
+    its entry-point name and distribution; returns the runtime.
 
-    Set `empathy_pm.config` first to test with a configuration.
+    Set `empathy.config` first to test with a configuration.
     """
-    return lambda: empathy_pm.add(plugin, name=plugin.PLUGIN, dist="{{ cookiecutter.project_slug }}")
+    return lambda: empathy.add(plugin, name=plugin.PLUGIN, dist="{{ cookiecutter.project_slug }}")

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import click
-from empathy_core.cli import options
+from empathy_core import pass_empathy
+
+if TYPE_CHECKING:
+    from empathy_core import Empathy
 
 
 @click.command("{{ cookiecutter.plugin_name }}")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--provider", default=None, help="Provider name (default: config 'provider').")
-@click.pass_context
-def command(ctx: click.Context, file: click.utils.LazyFile, provider: str | None) -> None:
+@pass_empathy
+def command(empathy: Empathy, file: click.utils.LazyFile, provider: str | None) -> None:
     """Summarise FILE ('-' reads standard input); exits 1 when a stage failed."""
     from {{ cookiecutter.package_name }}.workflow import {{ cookiecutter.workflow_class }}
 
-    pm = options(ctx).plugin_manager()
-    workflow = {{ cookiecutter.workflow_class }}(plugin_manager=pm, provider_name=provider)
+    workflow = {{ cookiecutter.workflow_class }}(empathy=empathy, provider_name=provider)
     result = asyncio.run(workflow.execute({"text": file.read()}))
     if not result.succeeded:
         raise click.ClickException(result.error or "the workflow failed")

@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from empathy_core.records import ModelTier
-from empathy_core.workflow import BaseWorkflow
+from empathy_core import BaseWorkflow, ModelTier
 
 from {{ cookiecutter.package_name }}.plugin import PLUGIN
+from {{ cookiecutter.package_name }}.settings import Settings
 
 
 class {{ cookiecutter.workflow_class }}(BaseWorkflow):
@@ -23,7 +23,7 @@ class {{ cookiecutter.workflow_class }}(BaseWorkflow):
             reply = await self._call_llm(tier, "List the key points, one per line.", input_data["text"])
             output = {"points": reply.text}
         else:
-            settings = self.plugin_manager.plugin_settings(PLUGIN)
+            settings = self.empathy.settings(Settings)
             ask = f"Summarise these points as {settings.style} in at most {settings.max_words} words."
             reply = await self._call_llm(tier, ask, input_data["points"])
             output = {"points": input_data["points"], "summary": reply.text}
