@@ -1,4 +1,4 @@
-"""UsageTracker and the built-in telemetry sink, through a real plugin manager and SQLite."""
+"""UsageTracker and the core's store writer, through a real runtime and SQLite."""
 
 from __future__ import annotations
 
@@ -7,17 +7,28 @@ import json
 import logging
 import os
 import stat
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 import empathy_sqlite.plugin as sqlite_plugin
-from empathy_core.config import EmpathyConfig, TelemetryConfig
-from empathy_core.errors import EmpathyError, PricingError, StorageError
-from empathy_core.plugins import make_plugin_manager, set_plugin_manager
-from empathy_core.records import Usage, UsageRecord, utcnow
-from empathy_core.telemetry import ENTRY_FIELDS, SALT_FILE, TelemetrySink, UsageTracker, hash_user_id
+from empathy_core import (
+    ENTRY_FIELDS,
+    Empathy,
+    EmpathyConfig,
+    EmpathyError,
+    PricingError,
+    StorageError,
+    TelemetryConfig,
+    Usage,
+    UsageRecord,
+    UsageTracker,
+    hash_user_id,
+    utcnow,
+)
+from empathy_core.privacy import SALT_FILE
 from empathy_testing.sample_workflows import ThreeTierWorkflow
 
 Review = ThreeTierWorkflow
@@ -30,17 +41,25 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def make_tracker(**telemetry: object) -> UsageTracker:
-    config = EmpathyConfig(telemetry=TelemetryConfig(**telemetry))
-    pm = make_plugin_manager([sqlite_plugin], config=config)
-    return UsageTracker(pm)
+@pytest.fixture
+def make_tracker(cache: Path) -> Iterator[Callable[..., UsageTracker]]:
+    """``make_tracker(**telemetry)``: a tracker on a new runtime (builtins plus the SQLite
+    store); every runtime is closed after the test."""
+    runtimes: list[Empathy] = []
+
+    def make(**telemetry: object) -> UsageTracker:
+        config = EmpathyConfig(telemetry=TelemetryConfig(**telemetry))
+        runtimes.append(Empathy(config, plugins=[sqlite_plugin]))
+        return UsageTracker(runtimes[-1])
+
+    yield make
+    for runtime in runtimes:
+        runtime.close()
 
 
 @pytest.fixture
-def tracker(cache: Path):
-    tracker = make_tracker()
-    yield tracker
-    tracker._pm.get_plugin("telemetry").close()
+def tracker(make_tracker) -> UsageTracker:
+    return make_tracker()
 
 
 def track_three_calls(tracker: UsageTracker) -> None:
@@ -173,7 +192,7 @@ def test_user_ids_are_hashed_with_a_private_salt_and_prompts_dropped(
     assert entry["prompt"] is None
 
 
-def test_plain_user_ids_and_prompts_when_configured(cache: Path) -> None:
+def test_plain_user_ids_and_prompts_when_configured(make_tracker) -> None:
     tracker = make_tracker(hash_user_ids=False, store_prompts=True)
     tracker.track_llm_call("w", "s", "cheap", "claude-haiku-4-5", tokens={"input": 1}, user_id="alice",
                            prompt="hello")  # fmt: skip
@@ -215,60 +234,67 @@ def test_reset_forgets_everything(tracker: UsageTracker) -> None:
     assert tracker.get_stats()["total_calls"] == 0
 
 
-def test_disabled_telemetry_records_nothing(cache: Path) -> None:
+def test_disabled_telemetry_records_nothing(make_tracker) -> None:
     tracker = make_tracker(enabled=False)
     tracker.track_llm_call("w", "s", "cheap", "claude-haiku-4-5", tokens={"input": 1})
     assert tracker.get_stats()["total_calls"] == 0
 
 
 def test_unusable_store_never_breaks_the_call_and_queries_name_the_url(
-    cache: Path, caplog: pytest.LogCaptureFixture
+    make_tracker, caplog: pytest.LogCaptureFixture
 ) -> None:
     tracker = make_tracker(store="mongodb://user:hunter2@db.example/usage")
     with caplog.at_level(logging.WARNING, logger="empathy.telemetry"):
         for _ in range(3):
             tracker.track_llm_call("w", "s", "cheap", "claude-haiku-4-5", tokens={"input": 1})
-    assert caplog.text.count("usage record not stored") == 1
+            assert tracker.empathy.flush(timeout=10)  # one batch per call: each one fails
+    assert caplog.text.count("usage record(s) not stored") == 1
+    assert "installed: sqlite://" in caplog.text and "hunter2" not in caplog.text
     with pytest.raises(StorageError, match=r"mongodb://.*installed: sqlite://"):
         tracker.get_stats()
 
 
 def test_one_store_whatever_the_current_directory(
-    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_tracker, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         monkeypatch.chdir(tmp_path / name)
         tracker = make_tracker()
         tracker.track_llm_call("w", "s", "cheap", "claude-haiku-4-5", tokens={"input": 1})
-        tracker._pm.get_plugin("telemetry").close()
+        tracker.empathy.close()  # writes the pending record
     assert make_tracker().get_stats()["total_calls"] == 2
     assert (cache / "empathy.db").is_file()
     assert not any(p.suffix == ".db" for p in tmp_path.rglob("*") if cache not in p.parents)
 
 
-def test_get_instance_follows_the_process_plugin_manager(cache: Path) -> None:
-    pm = make_plugin_manager([sqlite_plugin])
-    set_plugin_manager(pm)
+def test_get_instance_follows_the_process_runtime(cache: Path) -> None:
+    empathy = Empathy(plugins=[sqlite_plugin])
+    other = Empathy(plugins=[sqlite_plugin])
+    Empathy.set_current(empathy)
     try:
         first = UsageTracker.get_instance()
         assert first is UsageTracker.get_instance()
-        assert isinstance(pm.get_plugin("telemetry"), TelemetrySink)
+        assert first.empathy is empathy
+        assert empathy.infos["telemetry"].status == "builtin"  # the core's own store writer
         first.track_llm_call("w", "s", "cheap", "claude-haiku-4-5", tokens={"input": 1})
         assert first.get_stats()["total_calls"] == 1
-        other = make_plugin_manager([sqlite_plugin])
-        set_plugin_manager(other)
+        # the tracker reads the very store the runtime writes to
+        assert first.store is empathy.open_backend("telemetry")
+        Empathy.set_current(other)
         assert UsageTracker.get_instance() is not first
+        assert UsageTracker.get_instance().empathy is other
     finally:
-        pm.close()
-        set_plugin_manager(None)
+        empathy.close()
+        other.close()
+        Empathy.set_current(None)
 
 
-def test_workflow_calls_reach_the_store(empathy_pm, run_workflow, usage_records) -> None:
-    empathy_pm.plugins.append(sqlite_plugin)
+def test_workflow_calls_reach_the_store(empathy, run_workflow, usage_records) -> None:
+    empathy.plugins.append(sqlite_plugin)
     result = run_workflow(Review, {"topic": "auth.py"}, user_id="bob")
     assert result.status == "success", result.error
-    tracker = UsageTracker(empathy_pm.get())
+    tracker = UsageTracker(empathy.get())
     stats = tracker.get_stats(days=1)
     assert stats["total_calls"] == 3 == len(usage_records)
     assert stats["tokens"]["input"] == result.tokens_in
@@ -278,12 +304,12 @@ def test_workflow_calls_reach_the_store(empathy_pm, run_workflow, usage_records)
     assert os.environ["EMPATHY_CACHE_DIR"] in tracker.store.url
 
 
-def test_offline_mock_runs_claim_no_savings(empathy_pm, run_workflow) -> None:
+def test_offline_mock_runs_claim_no_savings(empathy, run_workflow) -> None:
     """Calls that cost nothing must not turn into 'savings' against the PREMIUM baseline."""
-    empathy_pm.plugins.append(sqlite_plugin)
+    empathy.plugins.append(sqlite_plugin)
     result = run_workflow(Review, {"topic": "auth.py"})
     assert result.status == "success", result.error
-    stats = UsageTracker(empathy_pm.get()).get_stats(days=1)
+    stats = UsageTracker(empathy.get()).get_stats(days=1)
     assert stats["total_calls"] == 3
     assert stats["total_cost"] == 0
     assert stats["baseline_cost"] == 0 and stats["savings"] == 0 and stats["savings_percent"] == 0
