@@ -13,9 +13,8 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from empathy_core import sqlschema as sql
-from empathy_core.errors import StorageError
-from empathy_core.paths import cache_dir
+from empathy_core import StorageError, cache_dir
+from empathy_sql import schema as sql
 
 PREFIX = "sqlite:///"
 MEMORY = ":memory:"
@@ -34,7 +33,7 @@ SQLITE = sql.Dialect(
     as_int="{}",
     rollup_options=" WITHOUT ROWID",
 )
-"""SQLite's spelling of the shared schema (:mod:`empathy_core.sqlschema`)."""
+"""SQLite's spelling of the shared schema (:mod:`empathy_sql.schema`)."""
 
 
 def database_path(url: str) -> str:

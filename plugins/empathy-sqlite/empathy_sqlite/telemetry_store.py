@@ -2,7 +2,7 @@
 
 Schema (component ``telemetry`` in ``empathy_schema``):
 
-- ``usage``: one row per :class:`~empathy_core.records.UsageRecord`; ``record_id`` is
+- ``usage``: one row per :class:`~empathy_core.UsageRecord`; ``record_id`` is
   unique (writes are idempotent), ``ts_us`` (microseconds since the epoch, UTC) is indexed
   for ``recent`` and for the first, partial hour of ``stats``; ``group_id`` points to
   ``usage_groups``.
@@ -14,7 +14,7 @@ Schema (component ``telemetry`` in ``empathy_schema``):
 
 ``stats(since)`` adds the daily rollup of whole days after ``since``, the hourly rollup
 of the whole hours before them, and the raw rows of the partial first hour
-(:class:`~empathy_core.stores.SinceBounds`), grouping by integer group id: its cost
+(:class:`~empathy_sql.rows.SinceBounds`), grouping by integer group id: its cost
 depends on the number of days and groups, not on the number of records.
 
 ``prune(before)`` deletes old rows and keeps the rollups exact by recomputing the one hour
@@ -29,13 +29,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from empathy_core import sqlschema as sql
-from empathy_core.errors import StorageError
-from empathy_core.records import UsageRecord
-from empathy_core.stores import (
-    redact_url,
-    to_us,
-)
+from empathy_core import StorageError, UsageRecord, redact_url
+from empathy_sql import schema as sql
+from empathy_sql.rows import to_us
 from empathy_sqlite.database import SQLITE, connect
 
 T = TypeVar("T")
@@ -60,7 +56,7 @@ _INSERT = sql.insert_usage(SQLITE)
 
 
 class SQLiteTelemetryStore(sql.SqlTelemetryReads):
-    """A :class:`~empathy_core.stores.TelemetryStore` in one SQLite file (WAL mode).
+    """A :class:`~empathy_core.TelemetryStore` in one SQLite file (WAL mode).
 
     Safe for several threads (one connection behind a lock) and several processes
     (SQLite's write lock with a 60 s busy timeout). Every write is one ``BEGIN IMMEDIATE``

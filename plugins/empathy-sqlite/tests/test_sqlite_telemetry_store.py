@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from empathy_core.errors import StorageError
-from empathy_core.stores import DAY_US, HOUR_US, RECORD_COLUMNS, SUM_COLUMNS, group_records, record_to_row
+from empathy_core import StorageError, group_records
 from empathy_core.testing.store_conformance import TelemetryStoreConformance, make_record
+from empathy_sql.rows import DAY_US, HOUR_US, RECORD_COLUMNS, SUM_COLUMNS, record_to_row
 from empathy_sqlite.database import database_path
 from empathy_sqlite.telemetry_store import MIGRATIONS, SQLiteTelemetryStore
 
