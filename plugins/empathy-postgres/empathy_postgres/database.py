@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from empathy_core import sqlschema as sql
-from empathy_core.errors import StorageError
-from empathy_core.stores import redact_url
+from empathy_core import StorageError, redact_url
+from empathy_sql import schema as sql
 
 DEFAULT_SCHEMA = "empathy"
 CONNECT_TIMEOUT_S = 5
@@ -32,7 +31,7 @@ POSTGRES = sql.Dialect(
     as_int="({})::int",
     qualify_upsert=True,
 )
-"""PostgreSQL's spelling of the shared schema (:mod:`empathy_core.sqlschema`). Migrations
+"""PostgreSQL's spelling of the shared schema (:mod:`empathy_sql.schema`). Migrations
 run with the store's schema as ``search_path`` (functions should say
 ``SET search_path FROM CURRENT``)."""
 

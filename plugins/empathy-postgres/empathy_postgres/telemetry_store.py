@@ -15,14 +15,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from empathy_core import sqlschema as sql
-from empathy_core.errors import StorageError
-from empathy_core.records import UsageRecord
-from empathy_core.stores import (
-    redact_url,
-    to_us,
-)
+from empathy_core import StorageError, UsageRecord, redact_url
 from empathy_postgres.database import POSTGRES, connect
+from empathy_sql import schema as sql
+from empathy_sql.rows import to_us
 
 T = TypeVar("T")
 
@@ -54,7 +50,7 @@ _INSERT = sql.insert_usage(POSTGRES)
 
 
 class PostgresTelemetryStore(sql.SqlTelemetryReads):
-    """A :class:`~empathy_core.stores.TelemetryStore` in a PostgreSQL schema.
+    """A :class:`~empathy_core.TelemetryStore` in a PostgreSQL schema.
 
     One connection per store behind a lock (thread-safe); many processes and machines
     may write at once. Each write is one transaction.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from empathy_core.errors import StorageError
+from empathy_core import StorageError
 
 pytest.importorskip("psycopg", reason="psycopg is not installed")
 

@@ -10,17 +10,18 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from empathy_core.errors import StorageError
-from empathy_core.stores import RECORD_COLUMNS, group_records, record_to_row
+from empathy_core import EmpathyConfig, StorageError, TelemetryConfig, group_records
 from empathy_core.testing.store_conformance import (
     NOW,
     TelemetryStoreConformance,
     assert_same_groups,
     make_record,
 )
+from empathy_sql.rows import RECORD_COLUMNS, record_to_row
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
 
@@ -122,3 +123,34 @@ def test_two_stores_on_one_schema_share_rows(schema: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_both_schemes_open_through_the_runtime_and_receive_its_records(
+    empathy: Any, schema: str, scheme: str
+) -> None:
+    import empathy_postgres.plugin as postgres_plugin
+    from empathy_postgres.telemetry_store import PostgresTelemetryStore
+
+    url = scheme + url_for(schema).removeprefix("postgresql")
+    empathy.config = EmpathyConfig(telemetry=TelemetryConfig(store=url))
+    runtime = empathy.add(postgres_plugin, name="postgres", dist="empathy-postgres")
+    assert runtime.backends("telemetry")[scheme].factory is postgres_plugin.open_telemetry_store
+    store = runtime.open_backend("telemetry")
+    assert isinstance(store, PostgresTelemetryStore) and store.schema == schema
+    assert runtime.open_backend("telemetry", url) is store
+    records = [make_record(i, prompt="the secret code") for i in range(12)]
+    for record in records:
+        runtime.record_usage(record)
+    assert runtime.flush(timeout=30)
+    other = PostgresTelemetryStore(url_for(schema))
+    try:
+        stored = list(other.iter_records())
+    finally:
+        other.close()
+    assert {r.record_id for r in stored} == {r.record_id for r in records}
+    assert all(r.prompt is None for r in stored)
+    assert_same_groups(group_records(stored), group_records(records))
+    runtime.close()
+    with pytest.raises(StorageError, match="is closed"):
+        store.count()
