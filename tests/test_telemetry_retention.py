@@ -1,8 +1,10 @@
-"""``telemetry.retention_days``: UsageTracker.prune and the sink's once-per-process prune."""
+"""``telemetry.retention_days``: UsageTracker.prune and the store writer's prune, once per
+runtime before its first write."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,13 +12,19 @@ import attrs
 import pytest
 
 import empathy_sqlite.plugin as sqlite_plugin
-from empathy_core.config import EmpathyConfig, TelemetryConfig
-from empathy_core.errors import ConfigError, EmpathyError, StorageError
-from empathy_core.hookspecs import hookimpl
-from empathy_core.plugins import make_plugin_manager
-from empathy_core.records import UsageRecord, utcnow
-from empathy_core.telemetry import UsageTracker
-from empathy_core.testing.store_conformance import make_record
+from empathy_core import (
+    ConfigError,
+    Empathy,
+    EmpathyConfig,
+    EmpathyError,
+    StorageError,
+    TelemetryConfig,
+    Usage,
+    UsageRecord,
+    UsageTracker,
+    hookimpl,
+    utcnow,
+)
 from empathy_sqlite.telemetry_store import SQLiteTelemetryStore
 
 
@@ -26,7 +34,26 @@ def url(tmp_path: Path) -> str:
 
 
 def aged(index: int, days: float) -> UsageRecord:
-    return make_record(index, timestamp=utcnow() - timedelta(days=days))
+    """Record ``rec-<index>``, ``days`` old (what ``store_conformance.make_record`` gives,
+    built here while the test kit does not import: see the xfail test below)."""
+    return UsageRecord(
+        "review", "scan", "cheap", "anthropic", "claude-haiku-4-5", Usage(100 + index, 50), 0.000123,
+        timestamp=utcnow() - timedelta(days=days), record_id=f"rec-{index:06d}",
+    )  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ImportError,
+    reason="core bug: empathy_core.testing.store_conformance (public test kit) imports DAY_US, "
+    "HOUR_US, from_us and to_us from empathy_core.stores, which Plugin API v1 moved to empathy_sql.rows",
+)
+def test_the_public_store_test_kit_builds_aged_records() -> None:
+    from empathy_core.testing.store_conformance import make_record
+
+    moment = utcnow() - timedelta(days=45)
+    record = make_record(1, timestamp=moment)
+    assert (record.record_id, record.timestamp) == ("rec-000001", moment)
 
 
 def seed(url: str, *records: UsageRecord) -> None:
@@ -43,16 +70,28 @@ def stored_ids(url: str) -> set[str]:
         store.close()
 
 
-def make_tracker(url: str, **telemetry: object) -> UsageTracker:
-    config = EmpathyConfig(telemetry=TelemetryConfig(store=url, **telemetry))
-    return UsageTracker(make_plugin_manager([sqlite_plugin], config=config))
+@pytest.fixture
+def make_tracker() -> Iterator[Callable[..., UsageTracker]]:
+    """``make_tracker(url, **telemetry)``: a tracker on a new runtime, closed after the test."""
+    runtimes: list[Empathy] = []
+
+    def make(url: str, *plugins: object, **telemetry: object) -> UsageTracker:
+        config = EmpathyConfig(telemetry=TelemetryConfig(store=url, **telemetry))
+        runtimes.append(Empathy(config, plugins=plugins or [sqlite_plugin]))
+        return UsageTracker(runtimes[-1])
+
+    yield make
+    for runtime in runtimes:
+        runtime.close()
 
 
 def record_a_call(tracker: UsageTracker) -> None:
+    """Record one call and wait until the runtime's writer has stored it."""
     tracker.track_llm_call("review", "scan", "cheap", "claude-haiku-4-5", tokens={"input": 10})
+    assert tracker.empathy.flush(timeout=10)
 
 
-def test_prune_defaults_to_retention_days_and_takes_days(url: str) -> None:
+def test_prune_defaults_to_retention_days_and_takes_days(url: str, make_tracker) -> None:
     seed(url, aged(1, 45), aged(2, 29), aged(3, 12), aged(4, 0.5))
     tracker = make_tracker(url)  # retention_days: 30
     assert tracker.prune() == 1
@@ -63,7 +102,7 @@ def test_prune_defaults_to_retention_days_and_takes_days(url: str) -> None:
 
 
 @pytest.mark.parametrize("days", [0, -3])
-def test_prune_refuses_non_positive_days(url: str, days: int) -> None:
+def test_prune_refuses_non_positive_days(url: str, days: int, make_tracker) -> None:
     seed(url, aged(1, 45), aged(2, 1))
     with pytest.raises(EmpathyError, match="positive number of days"):
         make_tracker(url).prune(days=days)
@@ -72,19 +111,24 @@ def test_prune_refuses_non_positive_days(url: str, days: int) -> None:
     assert stored_ids(url) == {"rec-000001", "rec-000002"}
 
 
-def test_sink_prunes_once_per_process_before_its_first_write(url: str) -> None:
+def test_the_writer_prunes_once_per_runtime_before_its_first_write(url: str, make_tracker) -> None:
     seed(url, aged(1, 40), aged(2, 3))
     tracker = make_tracker(url, retention_days=30)
     assert tracker.store.count() == 2  # opening the store to read prunes nothing
     record_a_call(tracker)
     assert "rec-000001" not in stored_ids(url)  # pruned on the first write
     tracker.store.write(aged(5, 60))
-    record_a_call(make_tracker(url, retention_days=30))  # a new manager, same process and store
+    record_a_call(tracker)  # the same runtime and store: not pruned again
     assert "rec-000005" in stored_ids(url)
+    assert len(stored_ids(url)) == 4
+    # the prune state lives on the runtime (no module-level state): a new runtime in the
+    # same process prunes before its own first write
+    record_a_call(make_tracker(url, retention_days=30))
+    assert "rec-000005" not in stored_ids(url)
     assert len(stored_ids(url)) == 4
 
 
-def test_sink_keeps_everything_when_retention_is_off(url: str) -> None:
+def test_the_writer_keeps_everything_when_retention_is_off(url: str, make_tracker) -> None:
     seed(url, aged(1, 4000))
     tracker = make_tracker(url, retention_days=0)
     record_a_call(tracker)
@@ -94,13 +138,18 @@ def test_sink_keeps_everything_when_retention_is_off(url: str) -> None:
 
 @attrs.define
 class UnprunableStore:
-    """A store whose prune always fails: the sink must still write."""
+    """A store whose prune always fails: the writer must still write."""
 
     url: str
     rows: list[UsageRecord] = attrs.Factory(list)
 
     def write(self, record: UsageRecord) -> None:
         self.rows.append(record)
+
+    def write_many(self, records: Iterable[UsageRecord]) -> int:
+        before = len(self.rows)
+        self.rows.extend(records)
+        return len(self.rows) - before
 
     def prune(self, before: object) -> int:
         raise StorageError(f"telemetry store {self.url}: disk I/O error")
@@ -118,17 +167,18 @@ class Unprunable:
     @hookimpl
     def empathy_register_backends(self, register):
         register(
-            "unprunable", "telemetry", lambda url, config: self.stores.setdefault(url, UnprunableStore(url))
+            "unprunable",
+            "telemetry",
+            lambda empathy, settings, url: self.stores.setdefault(url, UnprunableStore(url)),
         )
 
 
 def test_a_failing_prune_is_logged_once_and_never_blocks_writes(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, make_tracker
 ) -> None:
     url = f"unprunable://{tmp_path}"
-    config = EmpathyConfig(telemetry=TelemetryConfig(store=url))
     backend = Unprunable()
-    tracker = UsageTracker(make_plugin_manager([backend], config=config))
+    tracker = make_tracker(url, backend)
     with caplog.at_level(logging.WARNING, logger="empathy.telemetry"):
         record_a_call(tracker)
         record_a_call(tracker)
