@@ -3,9 +3,7 @@
 import pytest
 
 import empathy_anthropic.plugin as anthropic_plugin
-from empathy_core.pricing import default_table
-from empathy_core.records import ModelTier, Usage
-from empathy_core.workflow import BaseWorkflow
+from empathy_core import BaseWorkflow, ModelTier, Usage, default_table
 
 CONTEXT = "def handler(request):\n    return request.user.id\n" * 200  # well over 1024 tokens
 
@@ -21,8 +19,8 @@ class CachedReview(BaseWorkflow):
 
 
 @pytest.fixture
-def records(empathy_pm, usage_records):
-    empathy_pm.plugins.append(anthropic_plugin)
+def records(empathy, usage_records):
+    empathy.plugins.append(anthropic_plugin)
     return usage_records
 
 
