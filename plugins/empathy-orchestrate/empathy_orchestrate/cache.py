@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from empathy_core.paths import cache_dir
+from empathy_core import cache_dir
 
 INDEX_VERSION = 1
 HISTORY_LIMIT = 100

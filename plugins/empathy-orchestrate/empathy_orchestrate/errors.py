@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from empathy_core.errors import EmpathyError
+from empathy_core import EmpathyError
 
 
 class RepositoryError(EmpathyError):

@@ -2,18 +2,19 @@
 
 The plugin adds two hooks (``empathy_register_agent_templates``,
 ``empathy_register_patterns``) and registers its own agents and patterns through them,
-like any third-party plugin would.
+like any third-party plugin would. It imports only ``empathy_core``'s public API.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from empathy_core.hookspecs import hookimpl
+from empathy_core import hookimpl
 
 
 @hookimpl
 def empathy_add_hookspecs(pluginmanager: Any) -> None:
+    """Add this plugin's two registration hooks (only that: the runtime calls them)."""
     from empathy_orchestrate import hookspecs
 
     caller = getattr(pluginmanager.hook, "empathy_register_agent_templates", None)
@@ -46,7 +47,7 @@ def empathy_register_settings(register: Any) -> None:
 
 @hookimpl
 def empathy_register_commands(cli: Any) -> None:
-    from empathy_core.cli import get_or_create_group
+    from empathy_core import get_or_create_group
     from empathy_orchestrate.commands import cache_clear, orchestrate
 
     cli.add_command(orchestrate)

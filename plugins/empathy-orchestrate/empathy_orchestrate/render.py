@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from empathy_core.serialize import to_dict
+from empathy_core import to_dict
 from empathy_orchestrate.records import AgentReport, HealthReport, ReleaseReport
 
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from empathy_core.serialize import to_dict
+from empathy_core import to_dict
 from empathy_orchestrate.cache import orchestrate_dir
 from empathy_orchestrate.layout import repository_key
 
