@@ -13,8 +13,7 @@ from typing import Any
 
 import attrs
 
-from empathy_core.errors import ProviderError
-from empathy_core.records import LLMRequest, LLMResponse, ModelTier, Usage
+from empathy_core import LLMRequest, LLMResponse, ModelTier, ProviderError, Usage
 
 CHARS_PER_TOKEN = 4
 
@@ -47,7 +46,7 @@ class MockProvider:
     """Provider ``mock``: deterministic replies, exact usage, optional scripted failures.
 
     A request whose text contains any of ``settings.fail_on`` raises
-    :class:`~empathy_core.errors.ProviderError` with status 500.
+    :class:`~empathy_core.ProviderError` with status 500.
     """
 
     settings: MockSettings = attrs.Factory(MockSettings)

@@ -11,9 +11,11 @@
   workflow to completion and returns its ``WorkflowResult``.
 - ``empathy_cli``: ``empathy_cli(*args, cwd=None, env=None, input=None)`` runs the
   ``empathy`` command in a subprocess (like pytest's ``runpytest_subprocess``) with an
-  isolated cache and config home; returns a :class:`CliResult`.
+  isolated cache and config home; returns a :class:`CliResult` (``ok()``, ``failed(code)``,
+  ``error_line(code)``).
 - ``usage_records``: the list of every ``UsageRecord`` that reached
-  ``empathy_record_usage`` during the test (through ``empathy_pm``).
+  ``empathy_record_usage`` during the test (through ``empathy``; after direct calls,
+  outside a workflow, ``empathy.flush()`` first).
 """
 
 from __future__ import annotations
@@ -171,6 +173,13 @@ class CliResult:
         )
         assert "Traceback" not in self.stderr, self.stderr
         return self.stderr
+
+    def error_line(self, code: int) -> str:
+        """The one ``Error: ...`` line of ``stderr``, asserting exit code ``code``, no
+        traceback and nothing else on ``stderr`` (how the CLI reports every failure)."""
+        lines = self.failed(code).strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), self.stderr
+        return lines[0]
 
 
 @pytest.fixture

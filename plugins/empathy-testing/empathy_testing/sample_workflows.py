@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from empathy_core.records import ModelTier
-from empathy_core.workflow import BaseWorkflow
+from empathy_core import BaseWorkflow, ModelTier
 
 
 class ThreeTierWorkflow(BaseWorkflow):
