@@ -11,22 +11,20 @@ import asyncio
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from empathy_core import pass_empathy
 from empathy_core.clitypes import BoundedInt, FiniteFloat
 from empathy_orchestrate.healthcheck import MODES
+
+if TYPE_CHECKING:
+    from empathy_core import Empathy
 
 MAX_TIMEOUT = 86_400.0
 MAX_GATE = 1_000_000
 TIMEOUT = FiniteFloat(0, MAX_TIMEOUT, "seconds", min_open=True)
-
-
-def _pm(ctx: click.Context) -> Any:
-    from empathy_core.cli import options
-
-    return options(ctx).plugin_manager()
 
 
 def _console() -> Any:
@@ -36,18 +34,18 @@ def _console() -> Any:
     return Console(width=width, highlight=False)
 
 
-def _titles(pm: Any) -> dict[str, str]:
+def _titles(empathy: Empathy) -> dict[str, str]:
     from empathy_orchestrate.registry import agent_templates
 
-    return {name: t.title or name for name, t in agent_templates(pm).items()}
+    return {name: t.title or name for name, t in agent_templates(empathy).items()}
 
 
-def _settings(pm: Any, timeout: float | None) -> Any:
+def _settings(empathy: Empathy, timeout: float | None) -> Any:
     import attrs
 
     from empathy_orchestrate.registry import orchestrate_settings
 
-    settings = orchestrate_settings(pm)
+    settings = orchestrate_settings(empathy)
     return attrs.evolve(settings, timeout=timeout, timeouts={}) if timeout is not None else settings
 
 
@@ -67,9 +65,9 @@ def orchestrate() -> None:
 @click.option("--timeout", type=TIMEOUT, help="Seconds per agent, at most 86400 (default 600).")
 @click.option("--offline", is_flag=True, help="Never call an LLM, even with an API key configured.")
 @click.option("--provider", help="LLM provider for the synthesis (default: the configured one).")
-@click.pass_context
+@pass_empathy
 def health_check_cmd(
-    ctx: click.Context,
+    empathy: Empathy,
     path: str,
     mode: str,
     agents: tuple[str, ...],
@@ -89,15 +87,14 @@ def health_check_cmd(
     from empathy_orchestrate.healthcheck import health_check
     from empathy_orchestrate.render import health_json, print_health
 
-    pm = _pm(ctx)
     report = asyncio.run(
         health_check(
             path,
             mode=mode,
             agents=agents,
             use_cache=not no_cache,
-            pm=pm,
-            settings=_settings(pm, timeout),
+            empathy=empathy,
+            settings=_settings(empathy, timeout),
             offline=offline,
             provider=provider,
         )
@@ -105,7 +102,7 @@ def health_check_cmd(
     if as_json:
         click.echo(json.dumps(health_json(report), indent=2))
     else:
-        print_health(report, _console(), _titles(pm))
+        print_health(report, _console(), _titles(empathy))
 
 
 @orchestrate.command("release-prep")
@@ -134,9 +131,11 @@ def health_check_cmd(
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-cache", is_flag=True, help="Ignore cached results and do not store new ones.")
 @click.option("--timeout", type=TIMEOUT, help="Seconds per agent, at most 86400 (default 600).")
+@pass_empathy
 @click.pass_context
 def release_prep_cmd(
     ctx: click.Context,
+    empathy: Empathy,
     path: str,
     min_coverage: float,
     max_type_errors: int,
@@ -152,7 +151,6 @@ def release_prep_cmd(
     from empathy_orchestrate.release import release_prep
     from empathy_orchestrate.render import print_release, release_json
 
-    pm = _pm(ctx)
     report = asyncio.run(
         release_prep(
             path,
@@ -160,27 +158,27 @@ def release_prep_cmd(
             max_type_errors=max_type_errors,
             max_lint_issues=max_lint_issues,
             use_cache=not no_cache,
-            pm=pm,
-            settings=_settings(pm, timeout),
+            empathy=empathy,
+            settings=_settings(empathy, timeout),
         )
     )
     if as_json:
         click.echo(json.dumps(release_json(report), indent=2))
     else:
-        print_release(report, _console(), _titles(pm))
+        print_release(report, _console(), _titles(empathy))
     if not report.passed:
         ctx.exit(1)
 
 
 @orchestrate.command("agents")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_context
-def agents_cmd(ctx: click.Context, as_json: bool) -> None:
+@pass_empathy
+def agents_cmd(empathy: Empathy, as_json: bool) -> None:
     """List the registered agent templates, their tools and modes."""
-    from empathy_orchestrate.registry import agent_templates
+    from empathy_orchestrate.registry import agent_owners, agent_templates
 
-    pm = _pm(ctx)
-    templates = agent_templates(pm)
+    templates = agent_templates(empathy)
+    owners = agent_owners(empathy)
     rows = [
         {
             "name": name,
@@ -188,7 +186,7 @@ def agents_cmd(ctx: click.Context, as_json: bool) -> None:
             "description": t.description,
             "tools": t.tool_versions() or f"{t.tool_label()} (not installed)",
             "modes": sorted(t.modes),
-            "plugin": pm.collect("empathy_register_agent_templates", "agent template").owners.get(name),
+            "plugin": owners.get(name),
         }
         for name, t in templates.items()
     ]
@@ -202,12 +200,12 @@ def agents_cmd(ctx: click.Context, as_json: bool) -> None:
 
 @orchestrate.command("patterns")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_context
-def patterns_cmd(ctx: click.Context, as_json: bool) -> None:
+@pass_empathy
+def patterns_cmd(empathy: Empathy, as_json: bool) -> None:
     """List the registered composition patterns."""
     from empathy_orchestrate.registry import patterns
 
-    rows = [{"name": name, "description": cls.description} for name, cls in patterns(_pm(ctx)).items()]
+    rows = [{"name": name, "description": cls.description} for name, cls in patterns(empathy).items()]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from empathy_core.errors import EmpathyError
+from empathy_core import EmpathyError
 from empathy_orchestrate import fingerprint, synthesis
 from empathy_orchestrate.agents.base import AgentTemplate, Verdict, run_agent
 from empathy_orchestrate.cache import MISSING, History, repository_dir
@@ -36,7 +36,7 @@ from empathy_orchestrate.records import (
 from empathy_orchestrate.registry import agent_templates, orchestrate_settings, pick_agents
 
 if TYPE_CHECKING:
-    from empathy_core.plugins import EmpathyPluginManager
+    from empathy_core import Empathy
     from empathy_orchestrate.settings import OrchestrateSettings
 
 MODES = ("daily", "weekly", "release")
@@ -144,7 +144,7 @@ async def health_check(
     mode: str = "daily",
     agents: Sequence[str] = (),
     use_cache: bool = True,
-    pm: EmpathyPluginManager | None = None,
+    empathy: Empathy | None = None,
     settings: OrchestrateSettings | None = None,
     record_history: bool = True,
     offline: bool = False,
@@ -153,6 +153,9 @@ async def health_check(
     """Analyse the repository at ``path`` and return its :class:`HealthReport`.
 
     ``mode`` picks the agents whose ``modes`` include it, unless ``agents`` names them.
+    ``empathy`` is the runtime whose plugins register the agents and whose configuration
+    holds the settings (default: the process-wide ``Empathy.current()``); ``settings``
+    overrides its ``OrchestrateSettings``.
     ``use_cache=False`` ignores and does not write cached results (history is still kept).
     With an API key configured (or an explicit ``provider``) and not ``offline``, an LLM
     adds a synthesis (:mod:`empathy_orchestrate.synthesis`).
@@ -163,12 +166,12 @@ async def health_check(
         raise EmpathyError(f"unknown mode {mode!r} (choose from: {', '.join(MODES)})", exit_code=2)
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    if pm is None:
-        from empathy_core.plugins import get_plugin_manager
+    if empathy is None:
+        from empathy_core import Empathy
 
-        pm = get_plugin_manager()
-    settings = settings if settings is not None else orchestrate_settings(pm)
-    templates = agent_templates(pm)
+        empathy = Empathy.current()
+    settings = settings if settings is not None else orchestrate_settings(empathy)
+    templates = agent_templates(empathy)
     candidates = (
         pick_agents(templates, list(agents)) if agents else [t for t in templates.values() if mode in t.modes]
     )
@@ -204,8 +207,8 @@ async def health_check(
             lines=ctx.lines_of(repo.files),
             started_at=started_at,
         )
-        if synthesis.wanted(pm, offline=offline, provider=provider):
-            await synthesis.synthesize(report, pm, ctx.cache, provider=provider)
+        if synthesis.wanted(empathy, offline=offline, provider=provider):
+            await synthesis.synthesize(report, empathy, ctx.cache, provider=provider)
     finally:
         await ctx.close()
     _trend(report, repo.key, f"agents:{','.join(agents)}" if agents else mode, record=record_history)

@@ -1,8 +1,11 @@
 """Hooks the orchestrate plugin adds (through ``empathy_add_hookspecs``).
 
+The runtime calls them with ``empathy.collect(...)``: isolated (a plugin whose hook or
+``register`` call raises is disabled, naming it) and cached like the core's registries.
+
 Implement them in any plugin exactly like the core's hooks::
 
-    from empathy_core.hookspecs import hookimpl
+    from empathy_core import hookimpl
 
     @hookimpl
     def empathy_register_agent_templates(register):
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from empathy_core.hookspecs import hookspec
+from empathy_core import hookspec
 
 
 @hookspec
@@ -30,7 +33,8 @@ def empathy_register_agent_templates(register: Callable[..., None]) -> None:
         ``async analyze(ctx) -> AgentReport`` and ``async critique(ctx, own, other)``.
 
     Called when the agent registry is first needed (``empathy orchestrate`` commands).
-    A name registered by two plugins is an error naming both. Return value ignored.
+    A name registered by two plugins disables both, naming them (an error with
+    ``--strict-plugins``). Return value ignored.
     """
 
 
@@ -43,5 +47,5 @@ def empathy_register_patterns(register: Callable[..., None]) -> None:
         instances are async callables ``await pattern(value)`` (so patterns nest).
 
     Called when the pattern registry is first needed. A name registered by two plugins
-    is an error naming both. Return value ignored.
+    disables both, naming them (an error with ``--strict-plugins``). Return value ignored.
     """

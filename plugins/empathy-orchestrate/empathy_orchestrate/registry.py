@@ -1,26 +1,40 @@
-"""The agent and pattern registries (filled through this plugin's hooks) and the settings."""
+"""The agent and pattern registries (filled through this plugin's hooks) and the settings.
+
+Each takes the runtime (:class:`empathy_core.Empathy`): the registries come from
+``empathy.collect`` (isolated and cached per runtime, like the core's), the settings from
+``empathy.settings(OrchestrateSettings)``.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from empathy_core.errors import UnknownNameError
+from empathy_core import UnknownNameError
 from empathy_orchestrate.settings import OrchestrateSettings
 
 if TYPE_CHECKING:
-    from empathy_core.plugins import EmpathyPluginManager
+    from empathy_core import Empathy
     from empathy_orchestrate.agents.base import AgentTemplate
 
+AGENT_TEMPLATES = "empathy_register_agent_templates"
+PATTERNS = "empathy_register_patterns"
 
-def agent_templates(pm: EmpathyPluginManager) -> dict[str, AgentTemplate]:
+
+def agent_templates(empathy: Empathy) -> dict[str, AgentTemplate]:
     """Name -> agent template, from ``empathy_register_agent_templates`` (registration order)."""
-    registry = pm.collect("empathy_register_agent_templates", "agent template", key=lambda t: t.name)
+    registry = empathy.collect(AGENT_TEMPLATES, "agent template", key=lambda t: t.name)
     return {str(name): template for name, template in registry.items()}
 
 
-def patterns(pm: EmpathyPluginManager) -> dict[str, Any]:
+def agent_owners(empathy: Empathy) -> dict[str, str]:
+    """Agent name -> the plugin that registered it."""
+    registry = empathy.collect(AGENT_TEMPLATES, "agent template", key=lambda t: t.name)
+    return {str(name): owner for name, owner in registry.owners.items()}
+
+
+def patterns(empathy: Empathy) -> dict[str, Any]:
     """Name -> pattern class, from ``empathy_register_patterns``."""
-    registry = pm.collect("empathy_register_patterns", "pattern", key=lambda cls: cls.name)
+    registry = empathy.collect(PATTERNS, "pattern", key=lambda cls: cls.name)
     return {str(name): cls for name, cls in registry.items()}
 
 
@@ -34,9 +48,7 @@ def pick_agents(templates: dict[str, AgentTemplate], names: list[str]) -> list[A
     return [templates[n] for n in names]
 
 
-def orchestrate_settings(pm: EmpathyPluginManager) -> OrchestrateSettings:
+def orchestrate_settings(empathy: Empathy) -> OrchestrateSettings:
     """The validated ``plugins.settings.empathy-orchestrate`` (defaults when unset)."""
-    for owner, cls in pm.settings_classes().items():
-        if cls is OrchestrateSettings:
-            return pm.plugin_settings(str(owner))
-    return OrchestrateSettings()
+    settings: OrchestrateSettings = empathy.settings(OrchestrateSettings)
+    return settings

@@ -13,7 +13,7 @@ from empathy_orchestrate.healthcheck import health_check
 from empathy_orchestrate.records import AgentReport, GateResult, HealthReport, ReleaseReport
 
 if TYPE_CHECKING:
-    from empathy_core.plugins import EmpathyPluginManager
+    from empathy_core import Empathy
     from empathy_orchestrate.settings import OrchestrateSettings
 
 GATE_AGENTS = ("coverage", "security", "types", "quality")
@@ -79,16 +79,20 @@ async def release_prep(
     max_type_errors: int = 0,
     max_lint_issues: int = 0,
     use_cache: bool = True,
-    pm: EmpathyPluginManager | None = None,
+    empathy: Empathy | None = None,
     settings: OrchestrateSettings | None = None,
 ) -> ReleaseReport:
-    """Run the gate agents on ``path`` and evaluate the gates (see the module docstring)."""
+    """Run the gate agents on ``path`` and evaluate the gates (see the module docstring).
+
+    ``empathy`` and ``settings`` are as for :func:`~empathy_orchestrate.healthcheck.health_check`;
+    no LLM is called.
+    """
     health = await health_check(
         path,
         mode="release",
         agents=GATE_AGENTS,
         use_cache=use_cache,
-        pm=pm,
+        empathy=empathy,
         settings=settings,
         record_history=False,
         offline=True,

@@ -1,22 +1,25 @@
 """Optional LLM synthesis of a health report: a cheap draft corrected by a capable model.
 
 It runs only when an LLM is configured (an API key, or an explicit provider) and never
-in ``--offline`` mode; the analysis itself never needs it. The calls go through a
-:class:`~empathy_core.workflow.BaseWorkflow`, so cost, telemetry and every stage
-wrapper apply as for any workflow. The stage is the Teaching pattern: the CHEAP tier
-drafts the advice, the CAPABLE tier corrects it. A synthesis is cached with the brief
-it was written from, so an unchanged tree does not pay for it twice.
+in ``--offline`` mode; the analysis itself never needs it (no agent calls an LLM). The
+calls go through a :class:`empathy_core.BaseWorkflow` built on the runtime, so routing,
+stage and LLM middleware and telemetry (one usage record per call, from the core's
+innermost LLM middleware) apply as for any workflow. The stage is the Teaching pattern:
+the CHEAP tier drafts the advice, the CAPABLE tier corrects it. A synthesis is cached with
+the brief it was written from, so an unchanged tree does not pay for it twice.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from empathy_core.records import ModelTier
-from empathy_core.workflow import BaseWorkflow
+from empathy_core import BaseWorkflow, ModelTier
 from empathy_orchestrate import fingerprint
 from empathy_orchestrate.patterns import Teaching
 from empathy_orchestrate.records import HealthReport
+
+if TYPE_CHECKING:
+    from empathy_core import Empathy
 
 DRAFT = (
     "You are a senior engineer reading an automated code-health report. Write the three "
@@ -67,21 +70,22 @@ class HealthSynthesis(BaseWorkflow):
         return {"summary": lesson.final.text}, tokens_in, tokens_out
 
 
-def wanted(pm: Any, *, offline: bool, provider: str | None) -> bool:
+def wanted(empathy: Empathy, *, offline: bool, provider: str | None) -> bool:
     """Whether to synthesise: never offline; with an explicit provider or a configured API key."""
-    return not offline and (provider is not None or bool(pm.config.api_key))
+    return not offline and (provider is not None or bool(empathy.config.api_key))
 
 
-async def synthesize(report: HealthReport, pm: Any, cache: Any, *, provider: str | None) -> None:
+async def synthesize(report: HealthReport, empathy: Empathy, cache: Any, *, provider: str | None) -> None:
     """Set ``report.synthesis`` (or ``report.synthesis_error``); reuses a cached synthesis."""
     text = brief(report)
-    key = "synthesis:" + fingerprint.combine([text, provider or pm.config.provider])
+    key = "synthesis:" + fingerprint.combine([text, provider or empathy.config.provider])
     cached = cache.get_memo(key)
     if isinstance(cached, str):
         report.synthesis = cached
         return
     try:
-        result = await HealthSynthesis(plugin_manager=pm, provider_name=provider).execute({"brief": text})
+        workflow = HealthSynthesis(empathy=empathy, provider_name=provider)
+        result = await workflow.execute({"brief": text})
     except Exception as exc:  # an unknown provider, for one: the analysis stands without it
         report.synthesis_error = f"{type(exc).__name__}: {exc}"
         return

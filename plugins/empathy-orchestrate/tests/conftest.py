@@ -1,17 +1,17 @@
-"""Fixture repositories with known findings, an isolated cache and a plugin manager."""
+"""Fixture repositories with known findings, an isolated cache and runtimes with this plugin."""
 
 from __future__ import annotations
 
 import asyncio
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import empathy_orchestrate.plugin as orchestrate_plugin
-from empathy_core.plugins import make_plugin_manager
+from empathy_core import Empathy
 from empathy_orchestrate.context import NESTED_ENV
 from empathy_orchestrate.healthcheck import health_check
 from empathy_orchestrate.settings import OrchestrateSettings
@@ -154,31 +154,47 @@ def tree_state(root: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated(empathy_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private cache directory; tests run the fixture repositories' own tests.
 
-    The nested-run guard protects against a health-check of *this* repository running
-    health-checks of itself; the fixture repositories' tests run no health-check, so
-    clearing it here cannot recurse.
+    It is the test kit's ``empathy_cache_dir``, so this process and the ``empathy``
+    commands ``empathy_cli`` runs share it. The nested-run guard protects against a
+    health-check of *this* repository running health-checks of itself; the fixture
+    repositories' tests run no health-check, so clearing it here cannot recurse.
     """
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("EMPATHY_CACHE_DIR", str(cache))
     monkeypatch.delenv(NESTED_ENV, raising=False)
-    return cache
+    return empathy_cache_dir
 
 
 @pytest.fixture
-def pm() -> Any:
-    """A plugin manager with the core builtins and this plugin only."""
-    return make_plugin_manager(plugins=[orchestrate_plugin])
+def empathy(empathy: Any) -> Any:
+    """The test kit's runtime (core builtins, the mock provider) with this plugin added."""
+    empathy.plugins.append(orchestrate_plugin)
+    return empathy
 
 
 @pytest.fixture
-def run_check(pm: Any) -> Callable[..., Any]:
+def make_empathy() -> Iterator[Callable[..., Empathy]]:
+    """``make_empathy(*plugins, strict=False)``: ``Empathy(plugins=[...])`` with the core
+    builtins and exactly ``plugins``, in that order; closed after the test."""
+    built: list[Empathy] = []
+
+    def make(*plugins: Any, strict: bool = False) -> Empathy:
+        runtime = Empathy(plugins=plugins, strict=strict)
+        built.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in built:
+        runtime.close()
+
+
+@pytest.fixture
+def run_check(empathy: Any) -> Callable[..., Any]:
     """``run_check(path, **kwargs)``: run a health-check synchronously with this plugin."""
 
     def run(path: Path | str, **kwargs: Any) -> Any:
-        kwargs.setdefault("pm", pm)
+        kwargs.setdefault("empathy", empathy.get())
         kwargs.setdefault("settings", OrchestrateSettings(timeout=300))
         return asyncio.run(health_check(str(path), **kwargs))
 
@@ -198,14 +214,18 @@ def known_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, d
         for key, value in env.items():
             mp.setenv(key, value)
         mp.delenv(NESTED_ENV, raising=False)
-        report = asyncio.run(
-            health_check(
-                str(root),
-                mode="release",
-                pm=make_plugin_manager(plugins=[orchestrate_plugin]),
-                settings=OrchestrateSettings(timeout=300),
+        runtime = Empathy(plugins=[orchestrate_plugin])
+        try:
+            report = asyncio.run(
+                health_check(
+                    str(root),
+                    mode="release",
+                    empathy=runtime,
+                    settings=OrchestrateSettings(timeout=300),
+                )
             )
-        )
+        finally:
+            runtime.close()
     return root, report, before
 
 

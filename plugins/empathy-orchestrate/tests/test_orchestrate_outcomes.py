@@ -10,14 +10,12 @@ from typing import Any
 import pytest
 
 import empathy_orchestrate.plugin as orchestrate_plugin
-from empathy_core.errors import DuplicateNameError, EmpathyError
-from empathy_core.hookspecs import hookimpl
-from empathy_core.plugins import make_plugin_manager
+from empathy_core import DuplicateNameError, EmpathyError, PluginLoadWarning, hookimpl
 from empathy_orchestrate.agents.base import AgentTemplate
 from empathy_orchestrate.context import NESTED_ENV
 from empathy_orchestrate.errors import RepositoryError, ToolFailed
 from empathy_orchestrate.records import AgentReport
-from empathy_orchestrate.registry import agent_templates
+from empathy_orchestrate.registry import agent_owners, agent_templates
 from empathy_orchestrate.settings import OrchestrateSettings
 from empathy_orchestrate.tools import PerFileTool, ProjectTool
 
@@ -79,12 +77,12 @@ class ThirdPartyPlugin:
 
 
 def test_missing_tool_is_unavailable_and_left_out_of_the_score(
-    make_repo: Any, repos: Any, run_check: Any
+    make_repo: Any, repos: Any, run_check: Any, make_empathy: Any
 ) -> None:
     repo = make_repo(repos["known"])
     plugin = ThirdPartyPlugin(ThirdPartyAgent(NotInstalledTool()))
-    pm = make_plugin_manager(plugins=[orchestrate_plugin, plugin])
-    report = run_check(repo, agents=[*FAST, "lintx"], pm=pm)
+    empathy = make_empathy(orchestrate_plugin, plugin)
+    report = run_check(repo, agents=[*FAST, "lintx"], empathy=empathy)
     lintx = report.agent("lintx")
     assert lintx.status == "unavailable"
     assert lintx.score is None
@@ -96,14 +94,14 @@ def test_missing_tool_is_unavailable_and_left_out_of_the_score(
 
 
 def test_a_hung_tool_times_out_and_is_killed(
-    make_repo: Any, repos: Any, run_check: Any, tmp_path: Path
+    make_repo: Any, repos: Any, run_check: Any, make_empathy: Any, tmp_path: Path
 ) -> None:
     repo = make_repo(repos["clean"])
     pid_file = tmp_path / "sleeper.pid"
     plugin = ThirdPartyPlugin(ThirdPartyAgent(SleeperTool(pid_file)))
-    pm = make_plugin_manager(plugins=[plugin, orchestrate_plugin])  # third party first: specs come later
+    empathy = make_empathy(plugin, orchestrate_plugin)  # third party first: specs come later
     settings = OrchestrateSettings(timeout=120, timeouts={"lintx": 3.0})
-    report = run_check(repo, agents=["quality", "lintx"], pm=pm, settings=settings)
+    report = run_check(repo, agents=["quality", "lintx"], empathy=empathy, settings=settings)
     hung = report.agent("lintx")
     assert (hung.status, hung.score) == ("timeout", None)
     assert hung.summary == "no result within 3 s"
@@ -190,8 +188,8 @@ def test_unknown_mode_and_agent_are_errors(make_repo: Any, repos: Any, run_check
         run_check(repo, agents=["nope"])
 
 
-def test_builtins_register_through_the_plugins_own_hooks(pm: Any) -> None:
-    templates = agent_templates(pm)
+def test_builtins_register_through_the_plugins_own_hooks(empathy: Any) -> None:
+    templates = agent_templates(empathy)
     assert list(templates) == [
         "security",
         "coverage",
@@ -202,22 +200,40 @@ def test_builtins_register_through_the_plugins_own_hooks(pm: Any) -> None:
         "architecture",
         "refactoring",
     ]
-    owners = pm.collect("empathy_register_agent_templates", "agent template").owners
+    owners = empathy.collect("empathy_register_agent_templates", "agent template").owners
     assert set(owners.values()) == {"empathy_orchestrate.plugin"}
+    assert agent_owners(empathy) == dict.fromkeys(templates, "empathy_orchestrate.plugin")
 
 
-def test_a_duplicate_agent_name_names_both_plugins() -> None:
-    class Clash(ThirdPartyAgent):
-        name = "security"
+class SecurityClash(ThirdPartyAgent):
+    name = "security"
 
-    pm = make_plugin_manager(plugins=[orchestrate_plugin, ThirdPartyPlugin(Clash(NotInstalledTool()))])
+
+def test_a_duplicate_agent_name_names_both_plugins(make_empathy: Any) -> None:
+    plugin = ThirdPartyPlugin(SecurityClash(NotInstalledTool()))
+    empathy = make_empathy(orchestrate_plugin, plugin, strict=True)
     with pytest.raises(DuplicateNameError, match="agent template 'security' is registered by both") as info:
-        agent_templates(pm)
+        agent_templates(empathy)
     assert "'empathy_orchestrate.plugin'" in str(info.value) and "'ThirdPartyPlugin'" in str(info.value)
 
 
+def test_a_duplicate_agent_name_disables_both_plugins_naming_them(make_empathy: Any) -> None:
+    empathy = make_empathy(orchestrate_plugin, ThirdPartyPlugin(SecurityClash(NotInstalledTool())))
+    with pytest.warns(PluginLoadWarning) as caught:
+        templates = agent_templates(empathy)
+    assert templates == {}
+    messages = [str(w.message) for w in caught if issubclass(w.category, PluginLoadWarning)]
+    assert len(messages) == 2
+    for message in messages:
+        assert "agent template 'security' is registered by both" in message
+        assert "'empathy_orchestrate.plugin'" in message and "'ThirdPartyPlugin'" in message
+    assert {empathy.infos[name].status for name in ("empathy_orchestrate.plugin", "ThirdPartyPlugin")} == {
+        "failed"
+    }
+
+
 def test_tool_failures_inside_analyze_do_not_escape(
-    make_repo: Any, repos: Any, run_check: Any, tmp_path: Path
+    make_repo: Any, repos: Any, run_check: Any, make_empathy: Any, tmp_path: Path
 ) -> None:
     class Broken(ThirdPartyAgent):
         async def analyze(self, ctx: Any) -> AgentReport:
@@ -227,7 +243,7 @@ def test_tool_failures_inside_analyze_do_not_escape(
     report = run_check(
         make_repo(repos["clean"]),
         agents=["lintx"],
-        pm=make_plugin_manager(plugins=[orchestrate_plugin, plugin]),
+        empathy=make_empathy(orchestrate_plugin, plugin),
     )
     assert (report.agent("lintx").status, report.agent("lintx").summary) == (
         "error",

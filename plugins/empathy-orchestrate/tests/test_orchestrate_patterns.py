@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 
 import empathy_orchestrate.plugin as orchestrate_plugin
-from empathy_core.errors import DuplicateNameError
-from empathy_core.hookspecs import hookimpl
-from empathy_core.plugins import make_plugin_manager
+from empathy_core import DuplicateNameError, hookimpl
 from empathy_orchestrate.patterns import (
     Adaptive,
     Debate,
@@ -211,8 +209,8 @@ def test_patterns_nest() -> None:
     assert run(Sequential([total, add(100)], chain=True), 10) == 123
 
 
-def test_the_six_builtin_patterns_are_registered(pm: Any) -> None:
-    registry = patterns(pm)
+def test_the_six_builtin_patterns_are_registered(empathy: Any) -> None:
+    registry = patterns(empathy)
     assert list(registry) == ["sequential", "parallel", "debate", "teaching", "refinement", "adaptive"]
     assert all(issubclass(cls, Pattern) for cls in registry.values())
 
@@ -243,9 +241,8 @@ class PatternPlugin:
         register(self.cls)
 
 
-def test_a_third_party_pattern_is_registered_and_composes() -> None:
-    pm = make_plugin_manager(plugins=[PatternPlugin(Race), orchestrate_plugin])
-    registry = patterns(pm)
+def test_a_third_party_pattern_is_registered_and_composes(make_empathy: Any) -> None:
+    registry = patterns(make_empathy(PatternPlugin(Race), orchestrate_plugin))
     assert registry["race"] is Race
 
     async def slow(value: int) -> int:
@@ -255,10 +252,10 @@ def test_a_third_party_pattern_is_registered_and_composes() -> None:
     assert run(registry["race"]([slow, add(1)]), 1) == 2
 
 
-def test_a_duplicate_pattern_name_is_an_error() -> None:
+def test_a_duplicate_pattern_name_is_an_error(make_empathy: Any) -> None:
     class Clash(Race):
         name = "parallel"
 
-    pm = make_plugin_manager(plugins=[orchestrate_plugin, PatternPlugin(Clash)])
+    empathy = make_empathy(orchestrate_plugin, PatternPlugin(Clash), strict=True)
     with pytest.raises(DuplicateNameError, match="pattern 'parallel' is registered by both"):
-        patterns(pm)
+        patterns(empathy)
