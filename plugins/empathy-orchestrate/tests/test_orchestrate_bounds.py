@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +10,10 @@ import click
 import pytest
 
 from empathy_orchestrate.commands import health_check_cmd, release_prep_cmd
+from empathy_testing.pytest_plugin import CliResult
 
 
-def empathy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "empathy_core", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
-
-
-def usage_error(done: subprocess.CompletedProcess[str]) -> str:
+def usage_error(done: CliResult) -> str:
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
@@ -58,10 +45,10 @@ def usage_error(done: subprocess.CompletedProcess[str]) -> str:
     ],
 )
 def test_bad_numbers_are_usage_errors_before_any_agent_runs(
-    make_repo: Any, repos: Any, isolated: Path, args: tuple[str, ...], message: str
+    make_repo: Any, repos: Any, isolated: Path, empathy_cli: Any, args: tuple[str, ...], message: str
 ) -> None:
     repo = make_repo(repos["clean"])
-    line = usage_error(empathy("orchestrate", *args[:1], str(repo), *args[1:], cwd=repo))
+    line = usage_error(empathy_cli("orchestrate", *args[:1], str(repo), *args[1:], cwd=repo, timeout=300))
     assert line.startswith(message)
     assert not (isolated / "orchestrate").exists()
 
