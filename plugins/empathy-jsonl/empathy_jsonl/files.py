@@ -17,10 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from empathy_core.errors import StorageError
-from empathy_core.records import Usage, UsageRecord
-from empathy_core.serialize import to_dict
-from empathy_core.stores import to_us
+from empathy_core import StorageError, Usage, UsageRecord, to_dict
 
 log = logging.getLogger("empathy.telemetry.jsonl")
 
@@ -38,11 +35,14 @@ def encode(record: UsageRecord) -> bytes:
     return (json.dumps(to_dict(record), separators=(",", ":")) + "\n").encode("utf-8")
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (naive means UTC), to compare and bucket by day."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def utc_day(moment: datetime) -> str:
     """``YYYY-MM-DD`` of ``moment`` in UTC (naive means UTC)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.date().isoformat()
+    return as_utc(moment).date().isoformat()
 
 
 def decode(data: dict[str, Any]) -> UsageRecord:
@@ -139,7 +139,7 @@ class JsonlFiles:
         is left. Lines appended to that one day's file during the rewrite may be lost,
         which only a record stamped on the cutoff day, written late, can meet.
         """
-        cutoff_day, before_us = utc_day(before), to_us(before)
+        cutoff_day, cutoff = utc_day(before), as_utc(before)
         removed: list[UsageRecord] = []
         try:
             for day, _, path in self.files():
@@ -152,7 +152,7 @@ class JsonlFiles:
                 kept: list[bytes] = []
                 old: list[UsageRecord] = []
                 for line, record in self._lines(path):
-                    if record is not None and to_us(record.timestamp) < before_us:
+                    if record is not None and as_utc(record.timestamp) < cutoff:
                         old.append(record)
                     else:
                         kept.append(line)

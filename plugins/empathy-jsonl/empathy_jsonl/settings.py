@@ -6,7 +6,7 @@ from pathlib import Path
 
 import attrs
 
-from empathy_core.paths import cache_dir
+from empathy_core import cache_dir
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 

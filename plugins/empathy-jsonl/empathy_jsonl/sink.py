@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
-from empathy_core.records import UsageRecord
-from empathy_core.telemetry import protect
+from empathy_core import EmpathyConfig, UsageRecord, protect
 from empathy_jsonl.files import JsonlFiles
 from empathy_jsonl.settings import JsonlSettings
 
@@ -15,9 +13,13 @@ log = logging.getLogger("empathy.telemetry.jsonl")
 
 
 class JsonlSink:
-    """Appends records to ``settings.path()``; errors are logged once each, never raised."""
+    """Appends records to ``settings.path()``; errors are logged once each, never raised.
 
-    def __init__(self, settings: JsonlSettings, config: Any) -> None:
+    A failed append (disk full, directory not writable) loses that record only: the
+    next one is tried again, so the sink recovers once the cause is gone.
+    """
+
+    def __init__(self, settings: JsonlSettings, config: EmpathyConfig) -> None:
         self.settings = settings
         self.config = config
         self.files = JsonlFiles(settings.path(), settings.max_bytes)
@@ -25,7 +27,8 @@ class JsonlSink:
         self._logged: set[str] = set()
 
     def record(self, record: UsageRecord) -> None:
-        """Append ``record`` (as :func:`~empathy_core.telemetry.protect` allows it)."""
+        """Append ``record`` (as :func:`~empathy_core.protect` allows it: the runtime has
+        applied it already, and it is idempotent)."""
         if not self.settings.enabled or not self.config.telemetry.enabled:
             return
         try:

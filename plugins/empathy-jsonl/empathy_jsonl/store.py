@@ -15,11 +15,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-from empathy_core.errors import StorageError
-from empathy_core.paths import cache_dir
-from empathy_core.records import UsageRecord
-from empathy_core.stores import UsageGroup, group_records, redact_url, to_us
-from empathy_jsonl.files import JsonlFiles
+from empathy_core import StorageError, UsageGroup, UsageRecord, cache_dir, group_records, redact_url
+from empathy_jsonl.files import JsonlFiles, as_utc
 from empathy_jsonl.settings import DEFAULT_MAX_BYTES
 
 PREFIX = "jsonl:///"
@@ -37,7 +34,7 @@ def directory_of(url: str) -> Path:
 
 
 class JsonlTelemetryStore:
-    """A :class:`~empathy_core.stores.TelemetryStore` over a directory of JSONL day files."""
+    """A :class:`~empathy_core.TelemetryStore` over a directory of JSONL day files."""
 
     schema_version = 1
 
@@ -58,8 +55,8 @@ class JsonlTelemetryStore:
     def _records(self, since: datetime | None = None, *, newest_first: bool = False) -> Iterator[UsageRecord]:
         """Records since ``since``, deduplicated, ordered by time one day at a time."""
         self._check_open()
-        since_us = None if since is None else to_us(since)
-        days = itertools.groupby(self.files.files(since.date() if since else None), key=lambda f: f[0])
+        start = None if since is None else as_utc(since)
+        days = itertools.groupby(self.files.files(start.date() if start else None), key=lambda f: f[0])
         chunks = [[path for _, _, path in files] for _, files in days]
         seen: set[str] = set()
         for paths in reversed(chunks) if newest_first else chunks:
@@ -67,9 +64,9 @@ class JsonlTelemetryStore:
                 r
                 for path in paths
                 for r in self.files.read(path)
-                if since_us is None or to_us(r.timestamp) >= since_us
+                if start is None or as_utc(r.timestamp) >= start
             ]
-            day.sort(key=lambda r: r.timestamp, reverse=newest_first)
+            day.sort(key=lambda r: as_utc(r.timestamp), reverse=newest_first)
             for record in day:
                 if record.record_id not in seen:
                     seen.add(record.record_id)
