@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from empathy_core.hookspecs import hookimpl
+from empathy_core import hookimpl
 
 
 @hookimpl

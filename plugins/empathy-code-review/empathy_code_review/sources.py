@@ -17,7 +17,10 @@ from typing import Any
 
 import attrs
 
-from empathy_core.errors import EmpathyError
+from empathy_core import EmpathyError
+
+# Not exported by empathy_core yet (a gap of Plugin API v1): the bounded readers every plugin
+# that reads user files needs. Kept on one line so the day they are exported is one edit.
 from empathy_core.paths import PathError, SkippedFileWarning, read_text_bounded, resolve_within
 
 SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", "build", "dist"})

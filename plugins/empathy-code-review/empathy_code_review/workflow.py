@@ -16,9 +16,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from empathy_code_review.sources import ReviewInputError, SourceFile, collect_sources
-from empathy_core.records import ModelTier, WorkflowResult
-from empathy_core.redaction import shorten
-from empathy_core.workflow import BaseWorkflow
+from empathy_core import BaseWorkflow, ModelTier, WorkflowResult, shorten
 
 TRIAGE = "You triage source files for a code review. Name the riskiest spots, one per line."
 REVIEW = (

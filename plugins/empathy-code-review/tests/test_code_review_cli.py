@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from empathy_testing.pytest_plugin import CliResult
 
 
 @pytest.fixture
@@ -18,20 +17,15 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def review(project: Path, payload: Any) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EMPATHY_")}
-    env.update(EMPATHY_CACHE_DIR=str(project / ".cache"), XDG_CONFIG_HOME=str(project / ".config"))
-    args = ["workflow", "run", "code-review", "--provider", "mock", "--input", json.dumps(payload)]
-    return subprocess.run(
-        [sys.executable, "-m", "empathy_core", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=project,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+@pytest.fixture
+def review(empathy_cli: Any, project: Path) -> Any:
+    """``review(payload)``: ``empathy workflow run code-review`` on the mock provider, in ``project``."""
+
+    def run(payload: Any) -> CliResult:
+        args = ["workflow", "run", "code-review", "--provider", "mock", "--input", json.dumps(payload)]
+        return empathy_cli(*args, cwd=project)
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -46,15 +40,11 @@ def review(project: Path, payload: Any) -> subprocess.CompletedProcess[str]:
         ({"files": ["../outside.py"]}, "Error: file '../outside.py' is outside the review path"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(project: Path, payload: Any, message: str) -> None:
-    done = review(project, payload)
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr and done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(message), done.stderr
+def test_bad_input_is_one_line_and_exit_2(review: Any, payload: Any, message: str) -> None:
+    done = review(payload)
+    assert done.error_line(2).startswith(message), done.stderr
+    assert done.stdout == ""
 
 
-def test_a_good_input_runs_every_stage(project: Path) -> None:
-    done = review(project, {"files": ["app.py"], "focus_areas": ["security"]})
-    assert done.returncode == 0, done.stderr
-    assert "success" in done.stdout
+def test_a_good_input_runs_every_stage(review: Any) -> None:
+    assert "success" in review({"files": ["app.py"], "focus_areas": ["security"]}).ok()

@@ -14,7 +14,7 @@ def project(tmp_path):
     return tmp_path
 
 
-def test_reviews_every_python_file_on_three_tiers(empathy_pm, run_workflow, project):
+def test_reviews_every_python_file_on_three_tiers(empathy, run_workflow, project):
     result = run_workflow(CodeReviewWorkflow, {"path": str(project)})
     assert result.status == "success", result.error
     assert [s.model for s in result.stages] == ["mock-cheap", "mock-capable", "mock-premium"]
@@ -22,7 +22,7 @@ def test_reviews_every_python_file_on_three_tiers(empathy_pm, run_workflow, proj
     assert result.output["summary"].startswith("mock reply")
 
 
-def test_named_files_only(empathy_pm, run_workflow, project):
+def test_named_files_only(empathy, run_workflow, project):
     result = run_workflow(CodeReviewWorkflow, {"path": str(project), "files": ["pkg/util.py"]})
     assert result.output["files"] == ["pkg/util.py"]
 
@@ -36,7 +36,7 @@ def test_named_files_only(empathy_pm, run_workflow, project):
     ],
 )
 def test_bad_input_is_refused_before_any_stage(
-    empathy_pm, run_workflow, usage_records, project, payload, reason
+    empathy, run_workflow, usage_records, project, payload, reason
 ):
     with pytest.raises(ReviewInputError, match=reason) as refused:
         run_workflow(CodeReviewWorkflow, {"path": str(project), **payload})
