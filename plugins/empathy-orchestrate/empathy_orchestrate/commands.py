@@ -179,7 +179,7 @@ def agents_cmd(empathy: Empathy, as_json: bool) -> None:
 
     templates = agent_templates(empathy)
     owners = agent_owners(empathy)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": name,
             "title": t.title,
