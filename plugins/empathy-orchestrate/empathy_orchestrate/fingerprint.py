@@ -4,24 +4,34 @@ A file whose ``(mtime_ns, size, inode)`` equals the one recorded with its hash i
 previous snapshot keeps that hash without being read. Like git's "racily clean" rule, a
 file modified less than :data:`RACY_WINDOW_NS` before the previous snapshot was taken is
 re-hashed anyway: a same-size edit within the file system's timestamp granularity cannot
-slip through. Everything else is hashed (BLAKE2b, 128 bits) from its bytes.
+slip through. Everything else is hashed (BLAKE2b, 128 bits) from its bytes, read with
+:func:`~empathy_core.paths.read_bytes_bounded`: a file that became too large, or was
+replaced by a FIFO or device since the scan, is left out (with a warning), never read whole.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from empathy_core.paths import PathError, SkippedFileWarning, read_bytes_bounded
+from empathy_orchestrate.layout import MAX_FILE_BYTES
 
 RACY_WINDOW_NS = 2_000_000_000
 
 Snapshot = dict[str, list[Any]]  # rel -> [mtime_ns, size, inode, hex digest, lines]
 
 
-def read_digest(path: str) -> tuple[str, int]:
-    """BLAKE2b-128 hex digest of the file's bytes and its number of lines."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+def read_digest(path: str, *, limit: int = MAX_FILE_BYTES) -> tuple[str, int]:
+    """BLAKE2b-128 hex digest of the file's bytes and its number of lines.
+
+    :class:`~empathy_core.paths.PathError` when ``path`` is missing, not a regular file or
+    longer than ``limit`` bytes (at most ``limit + 1`` bytes are read).
+    """
+    data = read_bytes_bounded(path, limit=limit, what="file")
     lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     return hashlib.blake2b(data, digest_size=16).hexdigest(), lines
 
@@ -57,7 +67,9 @@ def hash_files(
         else:
             try:
                 snapshot[file.rel] = [mtime, size, inode, *read_digest(file.path)]
-            except OSError:  # removed or unreadable since the scan: not part of this run
+            except PathError as exc:  # removed or changed since the scan: not part of this run
+                if os.path.lexists(file.path):
+                    warnings.warn(f"health-check: skipped {exc.message}", SkippedFileWarning, stacklevel=2)
                 continue
             read.append(file.rel)
     return snapshot, read

@@ -6,6 +6,13 @@ holding it when it is a plain script). Virtualenvs (any directory with ``pyvenv.
 VCS and tool caches, build output, ``site-packages``, ``node_modules`` and template
 directories (names containing ``{{``) are skipped. Only ``stat`` is called here: content
 hashes come from :mod:`empathy_orchestrate.fingerprint`.
+
+Files are analysed only when they are regular files inside the root of at most
+:data:`MAX_FILE_BYTES`: a symbolic link resolving outside the root, a FIFO or device named
+``*.py``, or an over-large file is left out with a
+:class:`~empathy_core.paths.SkippedFileWarning` and listed in :attr:`Repository.skipped`.
+Symbolic links to directories are never entered; symbolic links to files within the root
+are analysed like the files they point to.
 """
 
 from __future__ import annotations
@@ -13,11 +20,14 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import stat
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
 
+from empathy_core.paths import MiB, PathError, SkippedFileWarning, file_kind, format_size, resolve_within
 from empathy_orchestrate.errors import RepositoryError
 
 SKIP_DIRS = frozenset(
@@ -48,6 +58,10 @@ CONFIG_FILES = frozenset(
         ".coveragerc",
     }
 )
+
+# Per file (source or configuration): larger files are generated or data, not code to review,
+# and reading them whole for hashing and parsing would cost memory for nothing.
+MAX_FILE_BYTES = 2 * MiB
 
 Stat = tuple[int, int, int]
 
@@ -80,11 +94,15 @@ class ConfigFile:
 
 @attrs.define
 class Repository:
-    """The analysed tree: its Python files and configuration files, sorted by path."""
+    """The analysed tree: its Python files and configuration files, sorted by path.
+
+    ``skipped`` maps the relative path of every file left out to the reason, said plainly.
+    """
 
     root: Path
     files: list[SourceFile]
     configs: list[ConfigFile]
+    skipped: dict[str, str] = attrs.field(factory=dict)
 
     @property
     def key(self) -> str:
@@ -122,6 +140,30 @@ def _stat(entry: os.DirEntry[str]) -> Stat:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+def _refusal(root: Path, entry: os.DirEntry[str], rel: str) -> str | None:
+    """Why the file ``entry`` must not be analysed, or ``None`` when it may be.
+
+    Outside ``root`` (through a symbolic link), not a regular file, or over ``MAX_FILE_BYTES``.
+    """
+    if entry.is_symlink():
+        try:
+            resolve_within(root, rel, what="file", within="repository")
+        except PathError as exc:
+            return exc.message
+    try:
+        st = entry.stat()
+    except OSError as exc:  # a dangling symlink, or removed since the directory was listed
+        return f"file {rel!r}: cannot read it: {exc.strerror or exc}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"file {rel!r} is {file_kind(st.st_mode)}, not a regular file"
+    if st.st_size > MAX_FILE_BYTES:
+        return (
+            f"file {rel!r} is {format_size(st.st_size)}, larger than the "
+            f"{format_size(MAX_FILE_BYTES)} limit for one file"
+        )
+    return None
+
+
 def _skip_dir(entry: os.DirEntry[str], excludes: tuple[str, ...], rel: str) -> bool:
     name = entry.name
     if name.startswith(".") or name in SKIP_DIRS or name.endswith(".egg-info") or "{{" in name:
@@ -145,6 +187,8 @@ def scan(path: str | os.PathLike[str], *, exclude: Iterable[str] = ()) -> Reposi
     Raises :class:`RepositoryError` (exit code 2) when ``path`` does not exist, is not a
     directory or contains no Python file outside the skipped directories.
     ``exclude`` adds glob patterns matched against directory names and relative paths.
+    A file refused by the rules of this module is left out with a warning and recorded
+    in :attr:`Repository.skipped`.
     """
     root = Path(path).expanduser()
     if not root.exists():
@@ -156,6 +200,7 @@ def scan(path: str | os.PathLike[str], *, exclude: Iterable[str] = ()) -> Reposi
     python: list[tuple[str, str, Stat]] = []
     configs: list[ConfigFile] = []
     package_dirs: set[str] = set()
+    skipped: dict[str, str] = {}
     stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
         directory, rel_dir = stack.pop()
@@ -168,12 +213,18 @@ def scan(path: str | os.PathLike[str], *, exclude: Iterable[str] = ()) -> Reposi
             if entry.is_dir(follow_symlinks=False):
                 if not _skip_dir(entry, excludes, rel):
                     stack.append((entry.path, rel))
+                continue
+            if not (entry.name.endswith(".py") or entry.name in CONFIG_FILES):
+                continue
+            reason = _refusal(root, entry, rel)
+            if reason is not None:
+                skipped[rel] = reason
+                warnings.warn(f"health-check: skipped {reason}", SkippedFileWarning, stacklevel=2)
             elif entry.name.endswith(".py"):
                 if entry.name == "__init__.py":
                     package_dirs.add(rel_dir)
-                if entry.is_file():
-                    python.append((rel, entry.path, _stat(entry)))
-            elif entry.name in CONFIG_FILES and entry.is_file():
+                python.append((rel, entry.path, _stat(entry)))
+            else:
                 configs.append(ConfigFile(rel, entry.path, _stat(entry)))
     if not python:
         raise RepositoryError(
@@ -182,7 +233,7 @@ def scan(path: str | os.PathLike[str], *, exclude: Iterable[str] = ()) -> Reposi
     files = [_source_file(rel, abspath, stat, package_dirs) for rel, abspath, stat in python]
     files.sort(key=lambda f: f.rel)
     configs.sort(key=lambda c: c.rel)
-    return Repository(root=root, files=files, configs=configs)
+    return Repository(root=root, files=files, configs=configs, skipped=dict(sorted(skipped.items())))
 
 
 def _source_file(rel: str, abspath: str, stat: Stat, package_dirs: set[str]) -> SourceFile:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from empathy_core import scrubbed_environ
 from empathy_orchestrate.errors import ToolUnavailable
 from empathy_orchestrate.records import SEVERITIES
 
@@ -199,12 +200,16 @@ class ToolRunner:
     """Starts tool subprocesses (bounded by a semaphore), counts them, kills them on cancel.
 
     Every process gets its own process group, so a timeout kills the tool and its children
-    (pytest's workers, for instance). ``env`` is added to the environment of every process.
+    (pytest's workers, for instance). Its environment is ``os.environ`` scrubbed of secrets
+    (:func:`~empathy_core.redaction.scrubbed_environ`: no secret-named variable such as
+    ``ANTHROPIC_API_KEY``, no variable holding a secret value), taken when it starts, plus
+    ``env`` and the ``env`` of :meth:`run`: the analysed repository's code (its tests, its
+    plugins of pytest, mypy ...) never sees a provider key.
     """
 
     def __init__(self, cwd: str, env: Mapping[str, str], max_concurrency: int) -> None:
         self.cwd = cwd
-        self.env = {**os.environ, **env}
+        self.env = dict(env)
         self._semaphore = asyncio.Semaphore(max(1, max_concurrency))
         self.counters: dict[str, ToolCounter] = {}
 
@@ -229,7 +234,7 @@ class ToolRunner:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
                 cwd=self.cwd,
-                env={**self.env, **(env or {})},
+                env=scrubbed_environ({**self.env, **(env or {})}),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
