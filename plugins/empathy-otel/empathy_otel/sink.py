@@ -20,10 +20,10 @@ bucket boundaries. User ids and prompts are never exported.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from empathy_core.records import UsageRecord
-from empathy_core.stores import to_us
+from empathy_core import UsageRecord
 from empathy_otel import __version__
 from empathy_otel.settings import OtelSettings
 
@@ -38,9 +38,19 @@ def error_type(record: UsageRecord) -> str:
     return name if name and " " not in name else "_OTHER"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_ns(moment: datetime) -> int:
+    """Nanoseconds since the epoch of ``moment`` (naive means UTC), exact to the microsecond."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
 def _ns(record: UsageRecord) -> tuple[int, int]:
     """(start, end) in nanoseconds since the epoch."""
-    end = to_us(record.timestamp) * 1000
+    end = epoch_ns(record.timestamp)
     return end - int(record.duration_ms * 1_000_000), end
 
 
