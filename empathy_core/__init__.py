@@ -86,6 +86,12 @@ _EXPORTS: dict[str, str] = {
     "cache_dir": "paths",
     "safe_identifier": "paths",
     "write_atomically": "paths",
+    "resolve_within": "paths",
+    "read_text_bounded": "paths",
+    "read_bytes_bounded": "paths",
+    "format_size": "paths",
+    "PathError": "paths",
+    "SkippedFileWarning": "paths",
     "redact": "redaction",
     "scrubbed_environ": "redaction",
     "shorten": "redaction",
@@ -94,6 +100,8 @@ _EXPORTS: dict[str, str] = {
     # CLI helpers for plugin commands
     "pass_empathy": "cli",
     "get_or_create_group": "cli",
+    "FiniteFloat": "clitypes",
+    "BoundedInt": "clitypes",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -20,7 +20,7 @@ from empathy_core.errors import EmpathyError
 
 T = TypeVar("T")
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z")
 KiB = 1024
 MiB = 1024 * KiB
 _KINDS = (
