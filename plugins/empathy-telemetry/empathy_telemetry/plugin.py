@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from empathy_core.hookspecs import hookimpl
+from empathy_core import hookimpl
 
 CACHE_HELP = "Inspect and clear Empathy's caches."
 
 
 @hookimpl
 def empathy_register_commands(cli: Any) -> None:
-    from empathy_core.cli import get_or_create_group
+    from empathy_core import get_or_create_group
     from empathy_telemetry.commands import cache_stats, telemetry
 
     cli.add_command(telemetry)

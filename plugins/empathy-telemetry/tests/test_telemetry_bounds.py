@@ -2,45 +2,37 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from empathy_core.cli import cli
+import empathy_telemetry.plugin as telemetry_plugin
+from empathy_core import Empathy
+from empathy_testing.pytest_plugin import CliResult
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    (tmp_path / "cache").mkdir()
+    """The working directory of every command (where ``./empathy.config.yml`` is read)."""
     return tmp_path
 
 
-def empathy(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EMPATHY_")}
-    env.update(EMPATHY_CACHE_DIR=str(home / "cache"), XDG_CONFIG_HOME=str(home / "config"), COLUMNS="160")
-    return subprocess.run(
-        [sys.executable, "-m", "empathy_core", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=home,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+@pytest.fixture
+def empathy_cmd(empathy_cli: Callable[..., CliResult], home: Path) -> Callable[..., CliResult]:
+    """``empathy_cmd(*args)``: the ``empathy`` command in ``home``, 160 columns wide."""
+
+    def run(*args: str) -> CliResult:
+        return empathy_cli(*args, cwd=home, env={"COLUMNS": "160"})
+
+    return run
 
 
-def usage_error(done: subprocess.CompletedProcess[str]) -> str:
+def usage_error(done: CliResult) -> str:
     """The one ``Error:`` line of a command that exited 2 without a traceback."""
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), done.stderr
-    return lines[0]
+    return done.error_line(2)
 
 
 @pytest.mark.parametrize(
@@ -61,33 +53,37 @@ def usage_error(done: subprocess.CompletedProcess[str]) -> str:
     ],
 )
 def test_out_of_range_numbers_are_one_line_usage_errors(
-    home: Path, args: tuple[str, ...], message: str
+    home: Path, empathy_cmd: Callable[..., CliResult], args: tuple[str, ...], message: str
 ) -> None:
-    line = usage_error(empathy(home, *args))
+    line = usage_error(empathy_cmd(*args))
     assert line.startswith(message) if message.startswith("Error") else message in line
     assert not (home / "out.csv").exists()
 
 
-def test_the_largest_days_and_limit_are_accepted(home: Path) -> None:
-    done = empathy(home, "telemetry", "show", "--days", "36500", "--limit", "100000", "--json")
+def test_the_largest_days_and_limit_are_accepted(empathy_cmd: Callable[..., CliResult]) -> None:
+    done = empathy_cmd("telemetry", "show", "--days", "36500", "--limit", "100000", "--json")
     assert done.returncode == 0, done.stderr
 
 
-def test_export_to_an_unknown_extension_is_refused(home: Path) -> None:
-    line = usage_error(empathy(home, "telemetry", "export", "x.xml"))
+def test_export_to_an_unknown_extension_is_refused(home: Path, empathy_cmd: Callable[..., CliResult]) -> None:
+    line = usage_error(empathy_cmd("telemetry", "export", "x.xml"))
     assert "unknown format '.xml'" in line and "supported: csv, json" in line
     assert not (home / "x.xml").exists()
 
 
-def test_export_format_option_overrides_the_extension(home: Path) -> None:
-    done = empathy(home, "telemetry", "export", "x.xml", "--format", "json")
+def test_export_format_option_overrides_the_extension(
+    home: Path, empathy_cmd: Callable[..., CliResult]
+) -> None:
+    done = empathy_cmd("telemetry", "export", "x.xml", "--format", "json")
     assert done.returncode == 0, done.stderr
     assert (home / "x.xml").read_text().strip() == "[]"
 
 
-def test_export_without_extension_uses_the_configured_format(home: Path) -> None:
+def test_export_without_extension_uses_the_configured_format(
+    home: Path, empathy_cmd: Callable[..., CliResult]
+) -> None:
     (home / "empathy.config.yml").write_text("telemetry:\n  export_format: json\n")
-    done = empathy(home, "telemetry", "export", "-o", "usage")
+    done = empathy_cmd("telemetry", "export", "-o", "usage")
     assert done.returncode == 0, done.stderr
     assert "(json)" in done.stdout and (home / "usage").read_text().strip() == "[]"
 
@@ -122,7 +118,23 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> CliRunner:
     return CliRunner(env={**env, "EMPATHY_CONFIG": None})
 
 
-def test_numeric_options_never_crash(runner: CliRunner, tmp_path_factory: pytest.TempPathFactory) -> None:
+@pytest.fixture(scope="module")
+def cli() -> Iterator[click.Group]:
+    """A root group holding what the plugin registers, as ``empathy_register_commands`` adds it.
+
+    Its commands build the process-wide runtime on use (``pass_empathy``); the last one
+    is closed afterwards.
+    """
+    root = click.Group("empathy")
+    telemetry_plugin.empathy_register_commands(root)
+    yield root
+    Empathy.current().close()
+    Empathy.set_current(None)
+
+
+def test_numeric_options_never_crash(
+    runner: CliRunner, cli: click.Group, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     hypothesis = pytest.importorskip("hypothesis")
     st = pytest.importorskip("hypothesis.strategies")
     cwd = tmp_path_factory.mktemp("cwd")

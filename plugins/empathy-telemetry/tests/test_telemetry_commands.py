@@ -1,50 +1,86 @@
-"""``empathy telemetry ...`` and ``empathy cache stats`` as users run them (subprocesses)."""
+"""``empathy telemetry ...`` and ``empathy cache stats`` as users run them (subprocesses).
+
+The records they report are written beforehand through the test's runtime (``empathy``
+with the SQLite store plugin), into the default store of the cache directory that the
+``empathy_cli`` subprocesses share.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from empathy_core.records import utcnow
-from empathy_core.testing.store_conformance import make_record
-from empathy_sqlite.telemetry_store import SQLiteTelemetryStore
+import empathy_sqlite.plugin as sqlite_plugin
+from empathy_core import Usage, UsageRecord, utcnow
+from empathy_testing.pytest_plugin import CliResult
+
+MODELS = {"cheap": "claude-haiku-4-5", "capable": "claude-sonnet-4-6", "premium": "claude-opus-4-6"}
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    (tmp_path / "cache").mkdir()
+    """The working directory of every command (where ``./empathy.config.yml`` is read)."""
     return tmp_path
 
 
-def empathy(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EMPATHY_")}
-    env.update(EMPATHY_CACHE_DIR=str(home / "cache"), XDG_CONFIG_HOME=str(home / "config"), COLUMNS="160")
-    return subprocess.run(
-        [sys.executable, "-m", "empathy_core", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=home,
-        env=env,
-        timeout=120,
-        check=False,
+@pytest.fixture
+def empathy_cmd(empathy_cli: Callable[..., CliResult], home: Path) -> Callable[..., CliResult]:
+    """``empathy_cmd(*args)``: the ``empathy`` command in ``home``, 160 columns wide."""
+
+    def run(*args: str) -> CliResult:
+        return empathy_cli(*args, cwd=home, env={"COLUMNS": "160"})
+
+    return run
+
+
+def make_record(index: int, *, timestamp: datetime) -> UsageRecord:
+    """A deterministic, varied record: tiers, workflows, cache traffic, failures."""
+    tier = ("cheap", "capable", "premium")[index % 3]
+    success = index % 7 != 0
+    usage = Usage(
+        input_tokens=100 + index,
+        output_tokens=50 + index % 13,
+        cache_write_5m_tokens=200 if index % 5 == 0 else 0,
+        cache_write_1h_tokens=300 if index % 11 == 0 else 0,
+        cache_read_tokens=1000 + index if index % 2 else 0,
+    )
+    return UsageRecord(
+        workflow=("code-review", "bug-predict", "doc-gen")[index // 3 % 3],
+        stage=("scan", "analyse")[index % 2],
+        tier=tier,
+        provider="anthropic",
+        model=MODELS[tier],
+        usage=usage if success else Usage(),
+        cost=round((index % 17 + 1) * 0.000123, 9) if success else 0.0,
+        duration_ms=10.0 + index,
+        success=success,
+        error=None if success else "ProviderError: overloaded",
+        batch=index % 4 == 0,
+        request_id=f"req_{index}",
+        timestamp=timestamp,
     )
 
 
-def populate(home: Path, count: int = 12) -> list:
-    now = utcnow()
-    records = [make_record(i, timestamp=now - timedelta(hours=5 * i)) for i in range(count)]
-    store = SQLiteTelemetryStore(f"sqlite:///{home / 'cache' / 'empathy.db'}")
-    store.write_many(records)
-    store.close()
-    return records
+@pytest.fixture
+def populate(empathy: Any) -> Callable[..., list[UsageRecord]]:
+    """``populate(count=12)``: one record every 5 hours, stored through the runtime."""
+    empathy.add(sqlite_plugin, name="sqlite", dist="empathy-sqlite")
+
+    def write(count: int = 12) -> list[UsageRecord]:
+        now = utcnow()
+        records = [make_record(i, timestamp=now - timedelta(hours=5 * i)) for i in range(count)]
+        for record in records:
+            empathy.record_usage(record)
+        assert empathy.flush(timeout=60), "usage records not stored"
+        return records
+
+    return write
 
 
 def config(home: Path, store: str) -> str:
@@ -53,8 +89,10 @@ def config(home: Path, store: str) -> str:
     return str(path)
 
 
-def test_show_json_of_an_empty_store_is_zeros(home: Path) -> None:
-    done = empathy(home, "telemetry", "show", "--json")
+def test_show_json_of_an_empty_store_is_zeros(
+    empathy_cmd: Callable[..., CliResult], empathy_cache_dir: Path
+) -> None:
+    done = empathy_cmd("telemetry", "show", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["entries"] == []
@@ -65,88 +103,100 @@ def test_show_json_of_an_empty_store_is_zeros(home: Path) -> None:
         0,
         0,
     )
-    assert data["store"] == f"sqlite:///{home / 'cache' / 'empathy.db'}"
+    assert data["store"] == f"sqlite:///{empathy_cache_dir / 'empathy.db'}"
 
 
-def test_show_reports_the_stored_calls(home: Path) -> None:
-    records = populate(home)
-    done = empathy(home, "telemetry", "show", "--json", "--days", "30", "--limit", "3")
+def test_show_reports_the_stored_calls(
+    empathy_cmd: Callable[..., CliResult], populate: Callable[..., list[UsageRecord]]
+) -> None:
+    records = populate()
+    done = empathy_cmd("telemetry", "show", "--json", "--days", "30", "--limit", "3")
     stats = json.loads(done.stdout)["stats"]
     assert stats["total_calls"] == 12
     assert stats["total_cost"] == pytest.approx(sum(r.cost for r in records))
     assert len(json.loads(done.stdout)["entries"]) == 3
-    table = empathy(home, "telemetry", "show", "--days", "30")
+    table = empathy_cmd("telemetry", "show", "--days", "30")
     assert table.returncode == 0, table.stderr
     assert "Total cost" in table.stdout and "code-review" in table.stdout
     assert f"${sum(r.cost for r in records):,.4f}" in table.stdout
-    narrow = empathy(home, "telemetry", "show", "--days", "1", "--json")
+    narrow = empathy_cmd("telemetry", "show", "--days", "1", "--json")
     assert json.loads(narrow.stdout)["stats"]["total_calls"] == 5  # 0, 5, 10, 15, 20 hours ago
 
 
-def test_export_csv_and_json(home: Path) -> None:
-    populate(home)
-    done = empathy(home, "telemetry", "export", "--format", "csv", "-o", "usage.csv")
+def test_export_csv_and_json(
+    home: Path, empathy_cmd: Callable[..., CliResult], populate: Callable[..., list[UsageRecord]]
+) -> None:
+    populate()
+    done = empathy_cmd("telemetry", "export", "--format", "csv", "-o", "usage.csv")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Exported 12 calls to usage.csv (csv)."
     with (home / "usage.csv").open(newline="") as handle:
         assert len(list(csv.DictReader(handle))) == 12
-    done = empathy(home, "telemetry", "export", "usage.json", "--days", "1")
+    done = empathy_cmd("telemetry", "export", "usage.json", "--days", "1")
     assert done.returncode == 0, done.stderr
     assert len(json.loads((home / "usage.json").read_text())) == 5
 
 
-def test_export_mistakes_are_one_line_errors(home: Path) -> None:
-    populate(home)
-    missing = empathy(home, "telemetry", "export")
+def test_export_mistakes_are_one_line_errors(
+    home: Path, empathy_cmd: Callable[..., CliResult], populate: Callable[..., list[UsageRecord]]
+) -> None:
+    populate()
+    missing = empathy_cmd("telemetry", "export")
     assert missing.returncode == 2 and "missing output file" in missing.stderr
-    bad_dir = empathy(home, "telemetry", "export", "-o", str(home / "nowhere" / "x.csv"))
+    bad_dir = empathy_cmd("telemetry", "export", "-o", str(home / "nowhere" / "x.csv"))
     assert bad_dir.returncode == 1
     assert bad_dir.stderr.startswith("Error: cannot write") and "Traceback" not in bad_dir.stderr
     assert not (home / "nowhere").exists()
 
 
-def test_reset_needs_yes(home: Path) -> None:
-    populate(home)
-    refused = empathy(home, "telemetry", "reset")
+def test_reset_needs_yes(
+    empathy_cmd: Callable[..., CliResult], populate: Callable[..., list[UsageRecord]]
+) -> None:
+    populate()
+    refused = empathy_cmd("telemetry", "reset")
     assert refused.returncode == 2
     assert "--yes" in refused.stderr
-    assert json.loads(empathy(home, "telemetry", "show", "--json").stdout)["stats"]["total_calls"] > 0
-    done = empathy(home, "telemetry", "reset", "--yes")
+    assert json.loads(empathy_cmd("telemetry", "show", "--json").stdout)["stats"]["total_calls"] > 0
+    done = empathy_cmd("telemetry", "reset", "--yes")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Deleted 12 recorded calls")
-    assert json.loads(empathy(home, "telemetry", "show", "--json").stdout)["stats"]["total_calls"] == 0
+    assert json.loads(empathy_cmd("telemetry", "show", "--json").stdout)["stats"]["total_calls"] == 0
 
 
-def test_cache_stats(home: Path) -> None:
-    records = populate(home)
-    done = empathy(home, "cache", "stats", "--json", "--days", "30")
+def test_cache_stats(
+    empathy_cmd: Callable[..., CliResult], populate: Callable[..., list[UsageRecord]]
+) -> None:
+    records = populate()
+    done = empathy_cmd("cache", "stats", "--json", "--days", "30")
     assert done.returncode == 0, done.stderr
     stats = json.loads(done.stdout)
     assert stats["calls"] == 12
     assert stats["hits"] == sum(r.cache_hit for r in records)
     assert stats["cache_read_tokens"] == sum(r.usage.cache_read_tokens for r in records)
-    table = empathy(home, "cache", "stats", "--days", "30", "--verbose")
+    table = empathy_cmd("cache", "stats", "--days", "30", "--verbose")
     assert "Hit rate" in table.stdout and "By workflow" in table.stdout
 
 
-def test_foreign_file_as_store_is_refused_untouched(home: Path) -> None:
+def test_foreign_file_as_store_is_refused_untouched(
+    home: Path, empathy_cmd: Callable[..., CliResult]
+) -> None:
     notes = home / "notes.db"
     notes.write_text("not a database\n")
     cfg = config(home, f"sqlite:///{notes}")
     for args in (("telemetry", "show"), ("cache", "stats"), ("telemetry", "reset", "--yes")):
-        done = empathy(home, "--config", cfg, *args)
+        done = empathy_cmd("--config", cfg, *args)
         assert done.returncode == 1
         assert done.stderr.startswith(f"Error: store sqlite:///{notes}: ")
         assert "Traceback" not in done.stderr
     assert notes.read_text() == "not a database\n"
 
 
-def test_unknown_scheme_and_unreachable_postgres(home: Path) -> None:
-    done = empathy(home, "--config", config(home, "mongodb://db/usage"), "telemetry", "show")
+def test_unknown_scheme_and_unreachable_postgres(home: Path, empathy_cmd: Callable[..., CliResult]) -> None:
+    done = empathy_cmd("--config", config(home, "mongodb://db/usage"), "telemetry", "show")
     assert done.returncode == 1
     assert "no telemetry backend for URL scheme mongodb://" in done.stderr and "sqlite://" in done.stderr
     url = "postgresql://bob:hunter2@127.0.0.1:1/usage"
-    done = empathy(home, "--config", config(home, url), "cache", "stats")
+    done = empathy_cmd("--config", config(home, url), "cache", "stats")
     assert done.returncode == 1
     assert done.stderr.startswith(
         "Error: cannot connect to telemetry store postgresql://bob:***@127.0.0.1:1/usage"
@@ -154,30 +204,34 @@ def test_unknown_scheme_and_unreachable_postgres(home: Path) -> None:
     assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
 
 
-def test_prune_defaults_to_retention_days_and_takes_days(home: Path) -> None:
-    records = populate(home, count=12)  # one every 5 hours: the oldest is 55 hours old
-    store = f"sqlite:///{home / 'cache' / 'empathy.db'}"
-    done = empathy(home, "telemetry", "prune")
+def test_prune_defaults_to_retention_days_and_takes_days(
+    empathy_cmd: Callable[..., CliResult], populate: Callable[..., list[UsageRecord]], empathy_cache_dir: Path
+) -> None:
+    records = populate(count=12)  # one every 5 hours: the oldest is 55 hours old
+    store = f"sqlite:///{empathy_cache_dir / 'empathy.db'}"
+    done = empathy_cmd("telemetry", "prune")
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"Removed 0 recorded calls older than 30 days from {store}.\n"
-    done = empathy(home, "telemetry", "prune", "--days", "2")
+    done = empathy_cmd("telemetry", "prune", "--days", "2")
     assert done.returncode == 0, done.stderr
     old = sum(r.timestamp < utcnow() - timedelta(days=2) for r in records)
     assert (
         done.stdout
         == f"Removed {old} recorded call{'s' if old != 1 else ''} older than 2 days from {store}.\n"
     )
-    shown = json.loads(empathy(home, "telemetry", "show", "--json", "--limit", "50").stdout)
+    shown = json.loads(empathy_cmd("telemetry", "show", "--json", "--limit", "50").stdout)
     assert len(shown["entries"]) == len(records) - old
 
 
-def test_prune_mistakes_are_one_line_errors(home: Path) -> None:
-    populate(home, count=3)
-    done = empathy(home, "telemetry", "prune", "--days", "0")
+def test_prune_mistakes_are_one_line_errors(
+    home: Path, empathy_cmd: Callable[..., CliResult], populate: Callable[..., list[UsageRecord]]
+) -> None:
+    populate(count=3)
+    done = empathy_cmd("telemetry", "prune", "--days", "0")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "--days" in done.stderr
     (home / "empathy.config.yml").write_text("telemetry:\n  retention_days: 0\n")
-    done = empathy(home, "telemetry", "prune")
+    done = empathy_cmd("telemetry", "prune")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.startswith("Error: telemetry.retention_days is 0: records are kept forever")
-    assert json.loads(empathy(home, "telemetry", "show", "--json").stdout)["stats"]["total_calls"] == 3
+    assert json.loads(empathy_cmd("telemetry", "show", "--json").stdout)["stats"]["total_calls"] == 3
