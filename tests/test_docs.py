@@ -1,14 +1,17 @@
 """The docs cover the code: generated references are current, nothing is undocumented.
 
 Fails when ``docs/reference/*.md`` differ from what ``docs/gen_reference.py`` writes
-now, when a hookspec, a CLI command or a configuration key has no entry, when an
-environment variable the core reads is not documented, or when a plugin in
-``plugins/`` has no page.
+now, when a hookspec has no contract for each argument, no entry with its exact
+signature or no test, when a page still names a hook that no longer exists, when a CLI
+command or a configuration key has no entry, when an environment variable the core
+reads is not documented, or when a plugin in ``plugins/`` has no page.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import inspect
 import re
 import tomllib
 from importlib.metadata import PackageNotFoundError, distribution
@@ -18,8 +21,8 @@ import attrs
 import click
 import pytest
 
+from empathy_core import EmpathyConfig, hookspecs
 from empathy_core.cli import CORE_COMMANDS
-from empathy_core.config import EmpathyConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -73,9 +76,74 @@ def test_generated_references_are_up_to_date(generated, tmp_path):
         assert committed.read_text(encoding="utf-8") == fresh, f"docs/{relative} is out of date: {REGENERATE}"
 
 
+HOOKS_V1 = {
+    "empathy_select_route",
+    "empathy_stage_middleware",
+    "empathy_llm_middleware",
+    "empathy_workflow_started",
+    "empathy_stage_finished",
+    "empathy_workflow_finished",
+}
+REMOVED_HOOKS = {"empathy_select_tier", "empathy_run_stage"}
+
+
+def _core_hooks() -> dict[str, str]:
+    """Hook name -> exact signature, for every hookspec of the core."""
+    return gen._signatures(hookspecs)
+
+
+def test_the_core_declares_the_v1_hooks():
+    hooks = set(_core_hooks())
+    assert hooks >= HOOKS_V1, f"missing hookspecs: {sorted(HOOKS_V1 - hooks)}"
+    assert not hooks & REMOVED_HOOKS
+
+
+def test_every_hook_has_a_contract_for_each_argument():
+    undocumented = []
+    for name in _core_hooks():
+        function = getattr(hookspecs, name)
+        doc = inspect.getdoc(function) or ""
+        assert doc, f"hookspec {name} has no docstring: its docstring is its contract"
+        for argument in inspect.signature(function).parameters:
+            if not re.search(rf"^:param {argument}:", doc, re.MULTILINE):
+                undocumented.append(f"{name}({argument})")
+    assert not undocumented, f"hookspec arguments without ':param': {undocumented}"
+
+
+def test_every_hook_has_an_entry_with_its_exact_signature():
+    page = (DOCS / "reference" / "hooks.md").read_text(encoding="utf-8")
+    missing = []
+    for name, signature in _core_hooks().items():
+        entry = re.search(rf"^### `{name}`\n\n```python\n(.*?)\n```", page, re.MULTILINE | re.DOTALL)
+        if entry is None or entry.group(1) != signature:
+            missing.append(name)
+    assert not missing, f"docs/reference/hooks.md has no entry with the signature of {missing}: {REGENERATE}"
+    assert ast.parse(_core_hooks()["empathy_select_route"] + ": ...")  # a real def line
+
+
+def test_every_hook_is_exercised_by_a_test():
+    sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in (ROOT / "tests").glob("test_*.py")
+        if path.name not in {"test_docs.py", "test_public_api.py"}
+    )
+    untested = sorted(name for name in _core_hooks() if not re.search(rf"\b{name}\b", sources))
+    assert not untested, f"hooks no test in tests/ implements or calls: {untested}"
+
+
+def test_no_page_names_a_hook_that_no_longer_exists():
+    stale = []
+    for page in sorted(DOCS.rglob("*.md")):
+        if page.name == "migrating.md":  # the one page that lists what was removed
+            continue
+        text = page.read_text(encoding="utf-8")
+        stale += [f"docs/{page.relative_to(DOCS)}: {name}" for name in sorted(REMOVED_HOOKS) if name in text]
+    assert not stale, f"pages naming removed hooks (see docs/authoring/migrating.md): {stale}"
+
+
 def test_every_cli_command_has_an_entry():
     page = (DOCS / "reference" / "cli.md").read_text(encoding="utf-8")
-    commands, _ = gen.command_tree(gen.first_party_plugin_manager())
+    commands, _ = gen.command_tree(gen.first_party_runtime().plugin_manager)
     assert set(CORE_COMMANDS) <= set(commands)
     root = click.Context(click.Group("empathy"), info_name="empathy")
     paths = []
