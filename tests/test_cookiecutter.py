@@ -181,14 +181,25 @@ def test_generated_plugin_tests_pass_in_the_fresh_venv(installed):
     assert " passed" in proc.stdout and "failed" not in proc.stdout and "skipped" not in proc.stdout
 
 
+# The tutorial's section of examples beyond the template; tests/test_docs_examples.py runs them.
+EXAMPLES_SECTION = "## 6. Beyond the template"
+
+
 def test_tutorial_quotes_the_generated_code_verbatim(tmp_path):
-    """docs/authoring/tutorial.md shows the template's workflow, settings, plugin and test code."""
+    """docs/authoring/tutorial.md shows the template's workflow, settings, plugin, command
+    and test code (outside the section of examples beyond the template)."""
     project = _generate(tmp_path)
     generated = {line.rstrip() for p in project.rglob("*.py") for line in p.read_text().splitlines()}
     tutorial = (ROOT / "docs" / "authoring" / "tutorial.md").read_text()
+    assert f"\n{EXAMPLES_SECTION}\n" in tutorial
+    tutorial = re.sub(
+        rf"^{re.escape(EXAMPLES_SECTION)}\n.*?(?=^## )", "", tutorial, flags=re.DOTALL | re.MULTILINE
+    )
     blocks = re.findall(r"```python\n(.*?)```", tutorial, re.DOTALL)
-    quoted = [b for b in blocks if re.search(r"^(class |@hookimpl|def test_)", b, re.MULTILINE)]
-    assert len(quoted) >= 4
+    quoted = [
+        b for b in blocks if re.search(r"^(class |@hookimpl|@click\.command|def test_)", b, re.MULTILINE)
+    ]
+    assert len(quoted) >= 6
     for block in quoted:  # a quote may leave lines out, but each line it shows is generated
         unknown = [line for line in block.splitlines() if line.strip() and line.rstrip() not in generated]
         assert not unknown, f"the tutorial quotes lines the template does not generate: {unknown}"
