@@ -358,28 +358,33 @@ class Empathy:
                     stacklevel=2,
                 )
 
-    def check_config(self) -> None:
+    def check_config(self) -> list[str]:
         """Check names the configuration gives against what is installed: the provider, the
-        telemetry store's URL scheme and (with routing on) the strategy. :class:`ConfigError`
-        naming the key and line."""
-        where = self.plugin_manager.config_where
+        telemetry store's URL scheme and (with routing on) the strategy.
+
+        A value written in the file that nothing installed serves is a :class:`ConfigError`
+        naming the key and line; a default that nothing serves (a minimal install) is
+        returned as a warning instead.
+        """
+        routing = self.config.adaptive_routing
         checks: list[tuple[str, Callable[[], Any]]] = [
             ("$.provider", lambda: _require("provider", self.config.provider, self.providers())),
             ("$.telemetry.store", lambda: self.check_backend_url("telemetry", self.backend_url("telemetry"))),
         ]
-        if self.config.adaptive_routing.enabled:
-            strategy = self.config.adaptive_routing.strategy
-            checks.append(
-                (
-                    "$.adaptive_routing.strategy",
-                    lambda: _require("router strategy", strategy, self.strategies()),
-                )
-            )
+        if routing.enabled:
+            strategy = lambda: _require("router strategy", routing.strategy, self.strategies())  # noqa: E731
+            checks.append(("$.adaptive_routing.strategy", strategy))
+        warnings_: list[str] = []
         for path, check in checks:
             try:
                 check()
             except (UnknownNameError, StorageError) as exc:
-                raise ConfigError(f"{where(path)}{path.removeprefix('$.')}: {exc}") from None
+                message = f"{path.removeprefix('$.')}: {exc}"
+                if self.config.line_of(path) is None:
+                    warnings_.append(f"{message} (the default; set it in empathy.config.yml)")
+                    continue
+                raise ConfigError(f"{self.plugin_manager.config_where(path)}{message}") from None
+        return warnings_
 
     # -- the engine's chains -----------------------------------------------------------
 
