@@ -6,7 +6,9 @@ The official ``anthropic`` SDK talks to it through ``base_url=server.url`` or
 Message Batches endpoints, checks the API key (``x-api-key`` or ``Authorization:
 Bearer``) and ``anthropic-version``, and answers errors in Anthropic's shape with a
 ``request-id`` header. Tests script faults (``fail_next``, ``fail_always``, ``latency``)
-and read what it received from ``requests``. It writes nothing to disk and logs nothing.
+and read what it received from ``requests``; ``wait_for_arrivals`` blocks until requests
+have arrived, before they are answered (to interrupt a client mid-call). It writes
+nothing to disk and logs nothing.
 
 Run it by hand with ``python -m empathy_testing.fake_anthropic --port 8765``.
 """
@@ -179,6 +181,8 @@ class FakeAnthropicServer:
         self.engine = MessagesEngine(self.cache, responder)
         self.batches = BatchStore(self.engine, self.now, polls_to_end=batch_polls_to_end, delay=batch_delay)
         self._lock = threading.RLock()
+        self._arrival = threading.Condition()
+        self._arrived = 0
         self._faults: deque[Fault] = deque()
         self._standing: Fault | None = None
         self._offset = 0.0
@@ -284,6 +288,8 @@ class FakeAnthropicServer:
 
     def reset(self) -> None:
         """Forget requests, faults, cache entries and batches; keep configuration."""
+        with self._arrival:
+            self._arrived = 0
         with self._lock:
             self.clear_faults()
             self.requests.clear()
@@ -294,6 +300,18 @@ class FakeAnthropicServer:
                 polls_to_end=self.batches.polls_to_end,
                 delay=self.batches.delay,
             )
+
+    @property
+    def arrived(self) -> int:
+        """Requests that have arrived since the last :meth:`reset`, answered or not yet."""
+        with self._arrival:
+            return self._arrived
+
+    def wait_for_arrivals(self, count: int = 1, timeout: float = 30.0) -> bool:
+        """Block until ``count`` requests have :attr:`arrived` (counted as soon as they are read,
+        before ``latency`` and faults); ``False`` after ``timeout`` seconds."""
+        with self._arrival:
+            return self._arrival.wait_for(lambda: self._arrived >= count, timeout=timeout)
 
     def received(self, path: str | None = None) -> list[RecordedRequest]:
         """Recorded requests, optionally only those to exactly ``path`` (no query)."""
@@ -313,6 +331,9 @@ class FakeAnthropicServer:
 
     def respond(self, method: str, target: str, headers: Message, raw: bytes) -> _Reply:
         """Answer one HTTP request (the handler's only entry point)."""
+        with self._arrival:
+            self._arrived += 1
+            self._arrival.notify_all()
         request_id = new_id("req")
         if self.latency:
             time.sleep(self.latency)

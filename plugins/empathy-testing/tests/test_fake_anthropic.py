@@ -384,6 +384,18 @@ def test_latency_beyond_the_client_timeout_is_a_timeout(server: FakeAnthropicSer
         ask(client)
 
 
+def test_arrivals_are_counted_before_the_latency(server: FakeAnthropicServer) -> None:
+    server.latency = 0.5
+    client = anthropic.Anthropic(api_key=FAKE_API_KEY, base_url=server.url, max_retries=0, timeout=0.1)
+    assert server.arrived == 0 and not server.wait_for_arrivals(1, timeout=0.01)
+    with pytest.raises(anthropic.APITimeoutError):
+        ask(client)
+    assert server.wait_for_arrivals(1, timeout=5) and server.arrived == 1
+    assert not server.wait_for_arrivals(2, timeout=0.01)
+    server.reset()
+    assert server.arrived == 0
+
+
 # -- batches --------------------------------------------------------------------------------
 
 
