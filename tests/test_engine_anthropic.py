@@ -57,10 +57,18 @@ def test_recorded_cost_equals_recomputation_from_raw_usage(fake_anthropic, recor
     assert result.cost == pytest.approx(sum(r.cost for r in records), abs=1e-12)
 
 
-def test_provider_failure_fails_the_stage_and_records_zero_cost(fake_anthropic, records, run_workflow):
+def test_provider_failure_fails_the_stage_and_records_every_attempt_at_zero_cost(
+    fake_anthropic, empathy, records, run_workflow
+):
+    from empathy_anthropic.settings import AnthropicSettings
+
     fake_anthropic.fail_always(500)
     result = run_workflow(CachedReview, provider="anthropic")
     assert result.status == "failed" and result.failed_stage == "first"
     assert "500" in result.error
-    [record] = records
-    assert record.success is False and record.cost == 0.0
+    # retries go through the LLM middleware chain: one record per HTTP attempt, in order
+    attempts = [r for r in fake_anthropic.requests if r.path == "/v1/messages"]
+    assert len(attempts) == empathy.settings(AnthropicSettings).max_retries + 1
+    assert [r.request_id for r in records] == [a.request_id for a in attempts]
+    assert all(r.success is False and r.cost == 0.0 for r in records)
+    assert records[-1].request_id in result.error
