@@ -34,20 +34,13 @@ def url(tmp_path: Path) -> str:
 
 
 def aged(index: int, days: float) -> UsageRecord:
-    """Record ``rec-<index>``, ``days`` old (what ``store_conformance.make_record`` gives,
-    built here while the test kit does not import: see the xfail test below)."""
+    """Record ``rec-<index>``, ``days`` old (what ``store_conformance.make_record`` gives)."""
     return UsageRecord(
         "review", "scan", "cheap", "anthropic", "claude-haiku-4-5", Usage(100 + index, 50), 0.000123,
         timestamp=utcnow() - timedelta(days=days), record_id=f"rec-{index:06d}",
     )  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ImportError,
-    reason="core bug: empathy_core.testing.store_conformance (public test kit) imports DAY_US, "
-    "HOUR_US, from_us and to_us from empathy_core.stores, which Plugin API v1 moved to empathy_sql.rows",
-)
 def test_the_public_store_test_kit_builds_aged_records() -> None:
     from empathy_core.testing.store_conformance import make_record
 

@@ -1,4 +1,4 @@
-"""The conformance suite every :class:`~empathy_core.stores.TelemetryStore` must pass.
+"""The conformance suite every :class:`~empathy_core.TelemetryStore` must pass.
 
 Subclass it in your plugin's tests and provide a ``store_factory`` fixture: a callable
 that opens a *new* store instance on one shared, initially empty location (so the suite
@@ -13,7 +13,7 @@ can check persistence and several connections). Clean the location up after ``yi
             yield lambda: MyStore(f"my:///{tmp_path}/db")
 
 Stores opened through the factory are closed by the suite. The expected aggregates
-are computed with :func:`empathy_core.stores.group_records`, the plain definition.
+are computed with :func:`empathy_core.group_records`, the plain definition.
 """
 
 from __future__ import annotations
@@ -26,9 +26,21 @@ from typing import Any
 import attrs
 import pytest
 
-from empathy_core.errors import StorageError
-from empathy_core.records import Usage, UsageRecord
-from empathy_core.stores import DAY_US, HOUR_US, TelemetryStore, from_us, group_records, to_us
+from empathy_core import StorageError, TelemetryStore, Usage, UsageRecord, group_records
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HOUR_US = 3_600_000_000
+DAY_US = 24 * HOUR_US
+
+
+def to_us(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def from_us(value: int) -> datetime:
+    """Inverse of :func:`to_us`."""
+    return EPOCH + timedelta(microseconds=value)
 
 MODELS = {"cheap": "claude-haiku-4-5", "capable": "claude-sonnet-4-6", "premium": "claude-opus-4-6"}
 NOW = datetime(2026, 11, 20, 15, 30, 12, 345678, tzinfo=UTC)

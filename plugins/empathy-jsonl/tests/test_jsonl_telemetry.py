@@ -13,17 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_conformance_workaround import NOW, TelemetryStoreConformance, make_record
 
 import empathy_jsonl.plugin as jsonl_plugin
 from empathy_core import ConfigError, Empathy, EmpathyConfig, PluginsConfig, StorageError, TelemetryConfig
+from empathy_core.testing.store_conformance import NOW, TelemetryStoreConformance, make_record
 from empathy_jsonl.files import JsonlFiles
 from empathy_jsonl.settings import JsonlSettings
 from empathy_jsonl.store import JsonlTelemetryStore
-
-# The core's test kit imports only through the workaround in conftest.py (a core bug), as
-# store_conformance_workaround: the subprocesses run that file first. Drop it with conftest.py.
-KIT_WORKAROUND = Path(__file__).with_name("conftest.py").read_text()
 
 
 class TestJsonlConformance(TelemetryStoreConformance):
@@ -198,11 +194,11 @@ def test_since_in_another_time_zone_reads_the_utc_day_files(tmp_path: Path) -> N
 
 
 def test_concurrent_processes_append_whole_lines(tmp_path: Path) -> None:
-    script = KIT_WORKAROUND + textwrap.dedent(
+    script = textwrap.dedent(
         """
         import sys
         from pathlib import Path
-        from store_conformance_workaround import make_record
+        from empathy_core.testing.store_conformance import make_record
         from empathy_jsonl.files import JsonlFiles
         files = JsonlFiles(Path(sys.argv[1]), max_bytes=64 * 1024)
         for i in range(400):

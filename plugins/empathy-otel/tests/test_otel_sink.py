@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_conformance_workaround import NOW, make_record
 
 import empathy_otel.plugin as otel_plugin
 from empathy_core import Empathy, EmpathyConfig, PluginsConfig, Usage
+from empathy_core.testing.store_conformance import NOW, make_record
 
 sdk_trace = pytest.importorskip("opentelemetry.sdk.trace", reason="opentelemetry-sdk is not installed")
 from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
@@ -28,10 +28,6 @@ from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
 
 from empathy_otel.settings import OtelSettings  # noqa: E402
 from empathy_otel.sink import OtelSink, epoch_ns  # noqa: E402
-
-# The core's test kit imports only through the workaround in conftest.py (a core bug), as
-# store_conformance_workaround: the subprocesses run that file first. Drop it with conftest.py.
-KIT_WORKAROUND = Path(__file__).with_name("conftest.py").read_text()
 
 
 @pytest.fixture
@@ -129,7 +125,7 @@ def test_disabled_emits_nothing(otel) -> None:
 
 
 def test_plugin_emits_through_the_global_providers(tmp_path: Path) -> None:
-    script = KIT_WORKAROUND + textwrap.dedent(
+    script = textwrap.dedent(
         """
         import json
         from opentelemetry import trace
@@ -138,7 +134,7 @@ def test_plugin_emits_through_the_global_providers(tmp_path: Path) -> None:
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
         import empathy_otel.plugin as otel_plugin
         from empathy_core import Empathy, EmpathyConfig, PluginsConfig
-        from store_conformance_workaround import make_record
+        from empathy_core.testing.store_conformance import make_record
 
         exporter = InMemorySpanExporter()
         provider = TracerProvider()

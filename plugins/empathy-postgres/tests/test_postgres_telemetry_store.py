@@ -13,14 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from store_conformance_workaround import (
+
+from empathy_core import EmpathyConfig, StorageError, TelemetryConfig, group_records
+from empathy_core.testing.store_conformance import (
     NOW,
     TelemetryStoreConformance,
     assert_same_groups,
     make_record,
 )
-
-from empathy_core import EmpathyConfig, StorageError, TelemetryConfig, group_records
 from empathy_sql.rows import RECORD_COLUMNS, record_to_row
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_conformance_workaround import make_record
 
 import empathy_sqlite.plugin as sqlite_plugin
 from empathy_core import EmpathyConfig, StorageError, TelemetryConfig
+from empathy_core.testing.store_conformance import make_record
 from empathy_sqlite.telemetry_store import SQLiteTelemetryStore
 from empathy_testing.sample_workflows import ThreeTierWorkflow
 

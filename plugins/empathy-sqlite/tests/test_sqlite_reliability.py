@@ -14,19 +14,14 @@ import sys
 import textwrap
 from pathlib import Path
 
-from store_conformance_workaround import assert_same_groups, make_record
-
 from empathy_core import group_records
+from empathy_core.testing.store_conformance import assert_same_groups, make_record
 from empathy_sqlite.telemetry_store import SQLiteTelemetryStore
 
-# The core's test kit imports only through the workaround in conftest.py (a core bug), as
-# store_conformance_workaround: the writers run that file first. Drop it with conftest.py.
-KIT_WORKAROUND = Path(__file__).with_name("conftest.py").read_text()
-
-WRITER = KIT_WORKAROUND + textwrap.dedent(
+WRITER = textwrap.dedent(
     """
     import sys
-    from store_conformance_workaround import assert_same_groups, make_record
+    from empathy_core.testing.store_conformance import assert_same_groups, make_record
     from empathy_sqlite.telemetry_store import SQLiteTelemetryStore
 
     url, writer, count, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])

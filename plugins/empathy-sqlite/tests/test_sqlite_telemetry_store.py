@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from store_conformance_workaround import TelemetryStoreConformance, make_record
 
 from empathy_core import StorageError, group_records
+from empathy_core.testing.store_conformance import TelemetryStoreConformance, make_record
 from empathy_sql.rows import DAY_US, HOUR_US, RECORD_COLUMNS, SUM_COLUMNS, record_to_row
 from empathy_sqlite.database import database_path
 from empathy_sqlite.telemetry_store import MIGRATIONS, SQLiteTelemetryStore
