@@ -28,6 +28,9 @@ class Stash:
     def __setitem__(self, key: StashKey[T], value: T) -> None:
         self._data[key] = value
 
+    def __delitem__(self, key: StashKey[T]) -> None:
+        del self._data[key]
+
     def __contains__(self, key: object) -> bool:
         return key in self._data
 
