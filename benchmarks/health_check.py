@@ -40,14 +40,14 @@ def copy_repository(target: Path) -> int:
 
 def timed(path: Path) -> tuple[float, Any]:
     import empathy_orchestrate.plugin as orchestrate_plugin
-    from empathy_core.plugins import make_plugin_manager
+    from empathy_core import Empathy
     from empathy_orchestrate.healthcheck import health_check
     from empathy_orchestrate.settings import OrchestrateSettings
 
-    pm = make_plugin_manager(plugins=[orchestrate_plugin])
+    empathy = Empathy(plugins=[orchestrate_plugin])
     settings = OrchestrateSettings(timeout=3600)
     start = time.perf_counter()
-    report = asyncio.run(health_check(str(path), mode="release", pm=pm, settings=settings))
+    report = asyncio.run(health_check(str(path), mode="release", empathy=empathy, settings=settings))
     return time.perf_counter() - start, report
 
 

@@ -90,6 +90,8 @@ _EXPORTS: dict[str, str] = {
     "read_text_bounded": "paths",
     "read_bytes_bounded": "paths",
     "format_size": "paths",
+    "file_kind": "paths",
+    "MiB": "paths",
     "PathError": "paths",
     "SkippedFileWarning": "paths",
     "redact": "redaction",

@@ -196,7 +196,8 @@ class Empathy:
         self, hook_name: str, kind: str, key: Callable[[Any], Hashable] = lambda o: o.name
     ) -> Registry:
         """Call a registration hook a plugin added, whose ``register(obj)`` takes one object
-        named by ``key(obj)``; isolated and cached like the core's registries."""
+        named by ``key(obj)``; isolated and cached like the core's registries (the cache is
+        per hook: a hook has one ``kind`` and one ``key``)."""
         return self.plugin_manager.collect(hook_name, kind, object_register, key)
 
     def workflows(self) -> Registry:
