@@ -31,9 +31,7 @@ from pathlib import Path
 
 import attrs
 
-from empathy_core.plugins import make_plugin_manager
-from empathy_core.records import Usage, UsageRecord, utcnow
-from empathy_core.telemetry import UsageTracker
+from empathy_core import Empathy, Usage, UsageRecord, UsageTracker, utcnow
 from empathy_jsonl.files import JsonlFiles
 from empathy_jsonl.store import JsonlTelemetryStore
 from empathy_sqlite.telemetry_store import SQLiteTelemetryStore
@@ -124,7 +122,7 @@ def latency_ms(tracker: UsageTracker, rounds: int) -> tuple[float, dict]:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="empathy-bench-") as tmp:
         root = Path(tmp)
-        pm = make_plugin_manager()
+        empathy = Empathy()
         sqlite = SQLiteTelemetryStore(f"sqlite:///{root / 'usage.db'}")
         jsonl_url = f"jsonl:///{root / 'jsonl'}"
         files = JsonlFiles(root / "jsonl", max_bytes=64 * 1024 * 1024)
@@ -139,8 +137,8 @@ def main() -> int:
         print(f"single write sqlite:      {single_rate:,.0f} records/s "
               f"(batches are {sqlite_rate / single_rate:.1f}x faster)", flush=True)  # fmt: skip
 
-        sqlite_ms, sqlite_stats = latency_ms(UsageTracker(pm, store=sqlite), ROUNDS)
-        jsonl_ms, jsonl_stats = latency_ms(UsageTracker(pm, store=JsonlTelemetryStore(jsonl_url)), 3)
+        sqlite_ms, sqlite_stats = latency_ms(UsageTracker(empathy, store=sqlite), ROUNDS)
+        jsonl_ms, jsonl_stats = latency_ms(UsageTracker(empathy, store=JsonlTelemetryStore(jsonl_url)), 3)
         size_mb = sum(p.stat().st_size for p in (root / "jsonl").iterdir()) / 1e6
         db_mb = sum(p.stat().st_size for p in root.glob("usage.db*")) / 1e6
         print(f"database: {db_mb:,.0f} MB; jsonl files: {size_mb:,.0f} MB")

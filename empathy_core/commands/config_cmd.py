@@ -80,7 +80,8 @@ def show(ctx: click.Context, as_json: bool, config_path: str | None) -> None:
 def validate(ctx: click.Context, config_path: str | None) -> None:
     """Validate the config file and every plugin's settings; exit 2 when invalid."""
     empathy = _options(ctx, config_path).empathy()  # load_config first, then the plugins
-    empathy.check_config()
+    for warning in empathy.check_config():
+        click.echo(f"Warning: {warning}", err=True)
     source = empathy.config.source or "defaults (no config file found)"
     click.echo(f"OK: {source} is valid")
 
