@@ -19,12 +19,12 @@ from empathy_core import (
     EmpathyError,
     StorageError,
     TelemetryConfig,
-    Usage,
     UsageRecord,
     UsageTracker,
     hookimpl,
     utcnow,
 )
+from empathy_core.testing.store_conformance import make_record
 from empathy_sqlite.telemetry_store import SQLiteTelemetryStore
 
 
@@ -34,19 +34,7 @@ def url(tmp_path: Path) -> str:
 
 
 def aged(index: int, days: float) -> UsageRecord:
-    """Record ``rec-<index>``, ``days`` old (what ``store_conformance.make_record`` gives)."""
-    return UsageRecord(
-        "review", "scan", "cheap", "anthropic", "claude-haiku-4-5", Usage(100 + index, 50), 0.000123,
-        timestamp=utcnow() - timedelta(days=days), record_id=f"rec-{index:06d}",
-    )  # fmt: skip
-
-
-def test_the_public_store_test_kit_builds_aged_records() -> None:
-    from empathy_core.testing.store_conformance import make_record
-
-    moment = utcnow() - timedelta(days=45)
-    record = make_record(1, timestamp=moment)
-    assert (record.record_id, record.timestamp) == ("rec-000001", moment)
+    return make_record(index, timestamp=utcnow() - timedelta(days=days))
 
 
 def seed(url: str, *records: UsageRecord) -> None:
