@@ -8,7 +8,7 @@ usage and handed to :meth:`Empathy.record_usage
 (``telemetry.store``) before any sink plugin sees it. A store that cannot be opened or
 written is logged once per distinct error and never fails the call. Retention: before
 its first write to a store, when ``telemetry.retention_days > 0``, the store is pruned
-once per process.
+once per runtime.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ usage questions from the configured store (``telemetry.store``, default
 
 Aggregation runs in the store (SQL), never as a Python loop over all rows. Records older
 than ``telemetry.retention_days`` (0 or less: kept forever) are deleted by
-:meth:`UsageTracker.prune`, and by the store writer once per process before its first
+:meth:`UsageTracker.prune`, and by the store writer once per runtime before its first
 write (:mod:`empathy_core.recorder`).
 """
 

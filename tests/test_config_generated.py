@@ -224,6 +224,9 @@ documents = st.integers(0, len(_MIX) - 1).flatmap(_MIX.__getitem__)
 """Half tame (reaching the type, range and name checks), the rest wild, towers and breakage."""
 
 
+HANG_SECONDS = 30
+
+
 def _leaks(text: str) -> bool:
     return any(part in text for part in (CANARY[8:20], PLAIN_CANARY[6:20]))
 
@@ -255,4 +258,5 @@ def _check(text: str) -> None:
         assert isinstance(config, EmpathyConfig)
         shown = json.dumps(config_as_dict(config), default=str)
         assert not _leaks(shown), shown[:300]
-    assert time.perf_counter() - started < 3, f"{time.perf_counter() - started:.2f} s for {len(text)} chars"
+    # A hang guard, not a speed target (benchmarks hold those): no input may take near this long.
+    assert time.perf_counter() - started < HANG_SECONDS, f"{len(text)} characters took too long"
