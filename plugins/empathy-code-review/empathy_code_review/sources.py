@@ -3,7 +3,7 @@
 Everything collected here is sent to the provider, so nothing outside the review path may
 be read: a named file resolving outside it (``..``, an absolute path, a symbolic link
 pointing out) is an error; a file found by walking the tree that does so is skipped with
-a :class:`~empathy_core.paths.SkippedFileWarning`, as are files that are too large, not
+a :class:`~empathy_core.SkippedFileWarning`, as are files that are too large, not
 regular or not UTF-8. Symbolic links within the review path are followed.
 """
 
@@ -17,11 +17,7 @@ from typing import Any
 
 import attrs
 
-from empathy_core import EmpathyError
-
-# Not exported by empathy_core yet (a gap of Plugin API v1): the bounded readers every plugin
-# that reads user files needs. Kept on one line so the day they are exported is one edit.
-from empathy_core.paths import PathError, SkippedFileWarning, read_text_bounded, resolve_within
+from empathy_core import EmpathyError, PathError, SkippedFileWarning, read_text_bounded, resolve_within
 
 SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", "build", "dist"})
 MAX_FILE_BYTES = 200_000  # per file: every byte collected is sent to the provider

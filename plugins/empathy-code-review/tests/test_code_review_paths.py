@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from empathy_code_review.sources import MAX_FILE_BYTES, ReviewInputError, SkippedFileWarning, collect_sources
+from empathy_code_review.sources import MAX_FILE_BYTES, ReviewInputError, collect_sources
 from empathy_code_review.workflow import CodeReviewWorkflow
+from empathy_core import SkippedFileWarning
 
 SECRET = "root:x:0:0:the-secret-outside-the-review-path"
 
