@@ -15,10 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from empathy_core import EmpathyError, UsageTracker, pass_empathy, shorten
-
-# Not exported by empathy_core yet (a gap of Plugin API v1): bounded number options.
-from empathy_core.clitypes import BoundedInt
+from empathy_core import BoundedInt, EmpathyError, UsageTracker, pass_empathy, shorten
 
 if TYPE_CHECKING:
     from empathy_core import Empathy

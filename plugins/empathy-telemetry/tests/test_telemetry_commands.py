@@ -10,17 +10,16 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import empathy_sqlite.plugin as sqlite_plugin
-from empathy_core import Usage, UsageRecord, utcnow
+from empathy_core import UsageRecord, utcnow
+from empathy_core.testing.store_conformance import make_record
 from empathy_testing.pytest_plugin import CliResult
-
-MODELS = {"cheap": "claude-haiku-4-5", "capable": "claude-sonnet-4-6", "premium": "claude-opus-4-6"}
 
 
 @pytest.fixture
@@ -37,34 +36,6 @@ def empathy_cmd(empathy_cli: Callable[..., CliResult], home: Path) -> Callable[.
         return empathy_cli(*args, cwd=home, env={"COLUMNS": "160"})
 
     return run
-
-
-def make_record(index: int, *, timestamp: datetime) -> UsageRecord:
-    """A deterministic, varied record: tiers, workflows, cache traffic, failures."""
-    tier = ("cheap", "capable", "premium")[index % 3]
-    success = index % 7 != 0
-    usage = Usage(
-        input_tokens=100 + index,
-        output_tokens=50 + index % 13,
-        cache_write_5m_tokens=200 if index % 5 == 0 else 0,
-        cache_write_1h_tokens=300 if index % 11 == 0 else 0,
-        cache_read_tokens=1000 + index if index % 2 else 0,
-    )
-    return UsageRecord(
-        workflow=("code-review", "bug-predict", "doc-gen")[index // 3 % 3],
-        stage=("scan", "analyse")[index % 2],
-        tier=tier,
-        provider="anthropic",
-        model=MODELS[tier],
-        usage=usage if success else Usage(),
-        cost=round((index % 17 + 1) * 0.000123, 9) if success else 0.0,
-        duration_ms=10.0 + index,
-        success=success,
-        error=None if success else "ProviderError: overloaded",
-        batch=index % 4 == 0,
-        request_id=f"req_{index}",
-        timestamp=timestamp,
-    )
 
 
 @pytest.fixture
