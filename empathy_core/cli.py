@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import io
-import logging
 import os
 import sys
 import warnings
@@ -44,7 +43,7 @@ class Options:
                 self.config_path, strict=self.strict, no_plugins=self.no_plugins
             )
             Empathy.set_current(self._empathy)
-            logging.getLogger("empathy").setLevel(self._empathy.config.log_level)
+            install_log_handler(self._empathy.config.log_level)
             self._empathy.configure()
         return self._empathy
 
@@ -207,7 +206,6 @@ def main(argv: list[str] | None = None) -> None:
     (2 usage or input mistake, 1 failed run, 130 interrupted). An unexpected exception is
     one line too; ``EMPATHY_DEBUG=1`` shows its traceback."""
     warnings.showwarning = _show_warning
-    install_log_handler()
     try:
         code = cli.main(
             args=argv, prog_name="empathy", standalone_mode=False, terminal_width=terminal_width()
@@ -237,23 +235,28 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(code)
 
 
-class _RedactingFilter(logging.Filter):
-    """Replace every secret value in a log record's final message."""
+def install_log_handler(level: str = "WARNING") -> None:
+    """Log ``empathy.*`` at ``level`` to stderr, secrets redacted (set up with the runtime,
+    so commands answered from the index never import :mod:`logging`)."""
+    import logging
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
+    class RedactingFilter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            message = record.getMessage()
+            cleaned = redact(message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+            return True
 
-
-def install_log_handler() -> None:
-    """Log ``empathy.*`` to stderr, secrets redacted (level from ``log_level`` once loaded)."""
     logger = logging.getLogger("empathy")
-    if not any(isinstance(f, _RedactingFilter) for h in logger.handlers for f in h.filters):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.addFilter(_RedactingFilter())
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
+    logger.setLevel(level)
+    for existing in logger.handlers:
+        if getattr(existing, "empathy_redacting", False):
+            existing.setStream(sys.stderr)  # type: ignore[attr-defined]
+            return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.empathy_redacting = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False

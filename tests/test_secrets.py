@@ -17,7 +17,7 @@ from empathy_core import (
     Usage,
     hookimpl,
 )
-from empathy_core.cli import _RedactingFilter
+from empathy_core.cli import install_log_handler
 from empathy_core.redaction import add_secret, redact, scrubbed_environ, shorten
 
 CANARY = "sk-ant-canary-0123456789abcdefghij"
@@ -71,10 +71,10 @@ def test_a_key_in_an_error_or_prompt_never_reaches_a_record(canary, empathy_cach
     empathy.close()
 
 
-def test_log_lines_and_short_quotes_are_redacted(canary):
-    record = logging.LogRecord("empathy.x", logging.WARNING, __file__, 1, "failed with %s", (canary,), None)
-    assert _RedactingFilter().filter(record)
-    assert record.getMessage() == "failed with ***"
+def test_log_lines_and_short_quotes_are_redacted(canary, capsys):
+    install_log_handler("INFO")
+    logging.getLogger("empathy.test").info("failed with %s", canary)
+    assert capsys.readouterr().err == "INFO empathy.test: failed with ***\n"
     assert shorten(canary * 1000).startswith("'***")
     assert len(shorten("x" * 10_000)) < 100
 
