@@ -2,7 +2,7 @@
 
 Submit requests under your own ``custom_id``s, poll until the batch ends (``poll_interval``
 and ``timeout`` from ``config.batch`` unless given), then fetch the results: each becomes a
-:class:`BatchResult` and one :class:`~empathy_core.records.UsageRecord` with ``batch=True``
+:class:`BatchResult` and one :class:`~empathy_core.UsageRecord` with ``batch=True``
 (succeeded: exact usage at the batch price; errored, canceled, expired: ``success=False``
 and zero cost). Results of a batch are recorded once per provider instance.
 
@@ -20,16 +20,17 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from empathy_anthropic.client import ClientHolder
 from empathy_anthropic.messages import create_params, effective_ttl, reply_text, usage_from
 from empathy_anthropic.settings import AnthropicSettings
-from empathy_core.errors import ProviderError
-from empathy_core.records import LLMRequest, LLMResponse, ModelTier, Usage, UsageRecord
-from empathy_core.redaction import shorten
+from empathy_core import LLMRequest, LLMResponse, ModelTier, ProviderError, Usage, UsageRecord, shorten
+
+if TYPE_CHECKING:
+    from empathy_core import Empathy
 
 # ``\Z``, not ``$``: ``$`` also matches before a trailing newline. Safe with match and fullmatch.
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}\Z")
@@ -136,10 +137,13 @@ def _status(batch: Any) -> BatchStatus:
 class AnthropicBatchProvider:
     """Message Batches through ``AsyncAnthropic``; see the module docstring for the contract.
 
-    :param config: the Empathy configuration (default: the process-wide plugin manager's).
-    :param settings: SDK settings (retries, timeout, base URL, cache TTL).
-    :param plugin_manager: where ``empathy_record_usage`` goes (default: process-wide).
-    :param record_usage: a callable receiving each ``UsageRecord`` instead of the hook.
+    :param config: the Empathy configuration (default: the runtime's).
+    :param settings: SDK settings (retries, timeout, base URL, cache TTL); default: the
+        runtime's ``empathy-anthropic`` settings when ``empathy`` is given, else defaults.
+    :param empathy: the runtime whose :meth:`~empathy_core.Empathy.record_usage` stores the
+        records and hands them to every sink (default: :meth:`Empathy.current
+        <empathy_core.Empathy.current>`, looked up only when needed).
+    :param record_usage: a callable receiving each ``UsageRecord`` instead of the runtime.
     :param workflow: ``stage``, ``user_id``: copied into every usage record.
     """
 
@@ -150,15 +154,19 @@ class AnthropicBatchProvider:
         config: Any = None,
         settings: AnthropicSettings | None = None,
         *,
-        plugin_manager: Any = None,
+        empathy: Empathy | None = None,
         record_usage: Callable[[UsageRecord], None] | None = None,
         workflow: str = "batch",
         stage: str = "batch",
         user_id: str | None = None,
     ) -> None:
-        self._pm = plugin_manager
-        self.config = config if config is not None else self._plugin_manager().config
-        self.settings = settings or AnthropicSettings()
+        self._empathy = empathy
+        self.config = config if config is not None else self._runtime().config
+        if settings is None:
+            settings = (
+                AnthropicSettings() if self._empathy is None else self._empathy.settings(AnthropicSettings)
+            )
+        self.settings = settings
         self._record_usage = record_usage
         self.workflow, self.stage, self.user_id = workflow, stage, user_id
         self._clients = ClientHolder(self.config, self.settings)
@@ -168,18 +176,18 @@ class AnthropicBatchProvider:
     def __repr__(self) -> str:
         return f"AnthropicBatchProvider(workflow={self.workflow!r}, settings={self.settings!r})"
 
-    def _plugin_manager(self) -> Any:
-        if self._pm is None:
-            from empathy_core.plugins import get_plugin_manager
+    def _runtime(self) -> Empathy:
+        if self._empathy is None:
+            from empathy_core import Empathy
 
-            self._pm = get_plugin_manager()
-        return self._pm
+            self._empathy = Empathy.current()
+        return self._empathy
 
     def _record(self, record: UsageRecord) -> None:
         if self._record_usage is not None:
             self._record_usage(record)
         else:
-            self._plugin_manager().hook.empathy_record_usage(record=record)
+            self._runtime().record_usage(record)
 
     # -- API calls -------------------------------------------------------------------
 

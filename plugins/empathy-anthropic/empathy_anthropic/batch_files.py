@@ -14,10 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from empathy_anthropic.batch import CUSTOM_ID, BatchResult
-from empathy_core.errors import EmpathyError
-from empathy_core.paths import MiB, PathError, cache_dir, read_text_bounded, write_atomically
-from empathy_core.records import LLMRequest, ModelTier
-from empathy_core.serialize import to_dict
+from empathy_core import (
+    EmpathyError,
+    LLMRequest,
+    MiB,
+    ModelTier,
+    PathError,
+    cache_dir,
+    read_text_bounded,
+    to_dict,
+    write_atomically,
+)
 
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 REQUIRED = {"custom_id": str, "prompt": str}

@@ -1,10 +1,12 @@
 """``empathy batch submit|status|results|wait|cancel``: Message Batches from the command line.
 
-Every command builds an :class:`AnthropicBatchProvider` from the configuration and the
-``empathy-anthropic`` settings. Usage records are collected from the provider and sent
-to ``empathy_record_usage`` only by ``results`` and ``wait``, once per batch id and
-cache directory (see :mod:`empathy_anthropic.batch_files`). API failures are
-:class:`~empathy_core.errors.ProviderError` (exit 1), bad input :class:`BatchInputError`
+Every command receives the runtime (:func:`~empathy_core.pass_empathy`) and builds an
+:class:`AnthropicBatchProvider` from its configuration and ``empathy-anthropic`` settings.
+Usage records are collected from the provider and recorded through the runtime
+(:meth:`~empathy_core.Empathy.record_usage`: the telemetry store, then every sink) only
+by ``results`` and ``wait``, once per batch id and cache directory (see
+:mod:`empathy_anthropic.batch_files`). API failures are
+:class:`~empathy_core.ProviderError` (exit 1), bad input :class:`BatchInputError`
 (exit 2): one line, no traceback. A batch id is matched whole before any request, and
 ``wait``'s ``--poll-interval`` (0-3600 s, polls at least 1 s apart) and ``--timeout``
 (0-604800 s) are finite numbers: anything else is a usage error (exit 2).
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -30,9 +32,11 @@ from empathy_anthropic.batch_files import (
     result_rows,
     write_json_atomically,
 )
-from empathy_core.clitypes import FiniteFloat
-from empathy_core.errors import ProviderError
-from empathy_core.records import UsageRecord
+from empathy_anthropic.settings import AnthropicSettings
+from empathy_core import FiniteFloat, ProviderError, UsageRecord, pass_empathy
+
+if TYPE_CHECKING:
+    from empathy_core import Empathy
 
 T = TypeVar("T")
 COUNTS = ("processing", "succeeded", "errored", "canceled", "expired")
@@ -50,18 +54,15 @@ def check_batch_id(batch_id: str) -> str:
 
 
 def _run(
-    ctx: click.Context, batch_id: str | None, work: Callable[[AnthropicBatchProvider], Awaitable[T]]
+    empathy: Empathy, batch_id: str | None, work: Callable[[AnthropicBatchProvider], Awaitable[T]]
 ) -> tuple[T, list[UsageRecord]]:
     """``work(provider)`` on a fresh event loop -> (its value, the usage records it produced).
 
     A 404 on ``batch_id`` becomes a message saying the batch is unknown.
     """
-    from empathy_core.cli import options
-
-    pm = options(ctx).plugin_manager()
     records: list[UsageRecord] = []
     provider = AnthropicBatchProvider(
-        pm.config, pm.plugin_settings("empathy-anthropic"), plugin_manager=pm, record_usage=records.append
+        empathy.config, empathy.settings(AnthropicSettings), empathy=empathy, record_usage=records.append
     )
     try:
         value = asyncio.run(work(provider))
@@ -95,17 +96,15 @@ def _echo_status(status: BatchStatus, as_json: bool) -> None:
 
 
 def _save_results(
-    ctx: click.Context, batch_id: str, output: str, results: list[BatchResult], records: list[UsageRecord]
+    empathy: Empathy, batch_id: str, output: str, results: list[BatchResult], records: list[UsageRecord]
 ) -> None:
     """Write ``output``, record the usage if no earlier fetch did, and print a summary."""
     write_json_atomically(output, result_rows(results))
     recorded = claim_recording(batch_id, len(records))
     if recorded:
-        from empathy_core.cli import options
-
-        hook = options(ctx).plugin_manager().hook
         for record in records:
-            hook.empathy_record_usage(record=record)
+            empathy.record_usage(record)
+        empathy.flush()  # stored before "usage recorded" is printed
     succeeded = sum(r.success for r in results)
     cost = sum(r.cost for r in results)
     note = "usage recorded" if recorded else "usage already recorded by an earlier fetch"
@@ -138,37 +137,37 @@ def batch() -> None:
     help="Tier of the requests that name none.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of the bare batch id.")
-@click.pass_context
-def submit(ctx: click.Context, requests_file: str, tier: str, as_json: bool) -> None:
+@pass_empathy
+def submit(empathy: Empathy, requests_file: str, tier: str, as_json: bool) -> None:
     """Submit the requests of REQUESTS.json as one batch; prints the batch id.
 
     REQUESTS.json is a JSON list of {"custom_id", "prompt", "system"?, "tier"?, "max_tokens"?}.
     """
     requests = load_requests(requests_file, tier)
-    batch_id, _ = _run(ctx, None, lambda provider: provider.submit(requests))
+    batch_id, _ = _run(empathy, None, lambda provider: provider.submit(requests))
     click.echo(json.dumps({"batch_id": batch_id, "requests": len(requests)}) if as_json else batch_id)
 
 
 @batch.command("status")
 @click.argument("batch_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_context
-def status(ctx: click.Context, batch_id: str, as_json: bool) -> None:
+@pass_empathy
+def status(empathy: Empathy, batch_id: str, as_json: bool) -> None:
     """Processing status and request counts of a batch."""
-    current, _ = _run(ctx, check_batch_id(batch_id), lambda provider: provider.status(batch_id))
+    current, _ = _run(empathy, check_batch_id(batch_id), lambda provider: provider.status(batch_id))
     _echo_status(current, as_json)
 
 
 @batch.command("results")
 @click.argument("batch_id")
 @click.argument("output", metavar="OUTPUT.json", type=click.Path(dir_okay=False))
-@click.pass_context
-def results(ctx: click.Context, batch_id: str, output: str) -> None:
+@pass_empathy
+def results(empathy: Empathy, batch_id: str, output: str) -> None:
     """Write the results of an ended batch to OUTPUT.json and record their usage once."""
     fetched, records = _run(
-        ctx, check_batch_id(batch_id), lambda provider: _ended_results(provider, batch_id)
+        empathy, check_batch_id(batch_id), lambda provider: _ended_results(provider, batch_id)
     )
-    _save_results(ctx, batch_id, output, fetched, records)
+    _save_results(empathy, batch_id, output, fetched, records)
 
 
 @batch.command("wait")
@@ -186,9 +185,9 @@ def results(ctx: click.Context, batch_id: str, output: str) -> None:
     default=None,
     help="Seconds to wait, at most 604800 (default: batch.timeout); then exit 1, the batch keeps running.",
 )
-@click.pass_context
+@pass_empathy
 def wait(
-    ctx: click.Context, batch_id: str, output: str, poll_interval: float | None, timeout: float | None
+    empathy: Empathy, batch_id: str, output: str, poll_interval: float | None, timeout: float | None
 ) -> None:
     """Poll until the batch ends, then write its results like 'results'."""
 
@@ -196,15 +195,15 @@ def wait(
         await provider.wait(batch_id, poll_interval=poll_interval, timeout=timeout)
         return await provider.results(batch_id)
 
-    fetched, records = _run(ctx, check_batch_id(batch_id), work)
-    _save_results(ctx, batch_id, output, fetched, records)
+    fetched, records = _run(empathy, check_batch_id(batch_id), work)
+    _save_results(empathy, batch_id, output, fetched, records)
 
 
 @batch.command("cancel")
 @click.argument("batch_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_context
-def cancel(ctx: click.Context, batch_id: str, as_json: bool) -> None:
+@pass_empathy
+def cancel(empathy: Empathy, batch_id: str, as_json: bool) -> None:
     """Cancel a batch: requests not yet processed end 'canceled'."""
-    current, _ = _run(ctx, check_batch_id(batch_id), lambda provider: provider.cancel(batch_id))
+    current, _ = _run(empathy, check_batch_id(batch_id), lambda provider: provider.cancel(batch_id))
     _echo_status(current, as_json)

@@ -13,9 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from empathy_core.errors import ProviderError
-from empathy_core.records import LLMRequest, Usage
-from empathy_core.redaction import shorten
+from empathy_core import LLMRequest, ProviderError, Usage, shorten
 
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 3

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from empathy_anthropic.batch_files import BatchInputError, load_requests
+from empathy_testing.pytest_plugin import CliResult
 
 REQUESTS = [
     {"custom_id": "summary", "prompt": "Summarise the logs.", "tier": "cheap"},
@@ -26,34 +25,23 @@ def home(tmp_path: Path, empathy_cache_dir: Path, fake_anthropic: Any) -> Path:
     return tmp_path
 
 
-def empathy(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "EMPATHY_CONFIG"}
-    environ.update(XDG_CONFIG_HOME=str(home / "config"), **env)
-    return subprocess.run(
-        [sys.executable, "-m", "empathy_core", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=home,
-        env=environ,
-        timeout=120,
-        check=False,
-    )
+@pytest.fixture
+def empathy_cmd(empathy_cli: Callable[..., CliResult], home: Path) -> Callable[..., CliResult]:
+    """``empathy_cmd(*args, **env)``: the ``empathy`` command in ``home``, ``env`` added."""
+
+    def run(*args: str, **env: str) -> CliResult:
+        return empathy_cli(*args, cwd=home, env=env, timeout=120)
+
+    return run
 
 
-def ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    return done.stdout
+def ok(done: CliResult) -> str:
+    return done.ok()
 
 
-def failed(done: subprocess.CompletedProcess[str], code: int) -> str:
+def failed(done: CliResult, code: int) -> str:
     """The one-line error of a failed command, checked for exit code and no traceback."""
-    assert done.returncode == code, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), done.stderr
-    return lines[0]
+    return done.error_line(code)
 
 
 def write_requests(home: Path, data: Any, name: str = "requests.json") -> str:
@@ -62,15 +50,17 @@ def write_requests(home: Path, data: Any, name: str = "requests.json") -> str:
     return str(path)
 
 
-def batch_entries(home: Path) -> list[dict[str, Any]]:
+def batch_entries(empathy_cmd: Callable[..., CliResult]) -> list[dict[str, Any]]:
     """The usage records in the configured telemetry store."""
-    shown = json.loads(ok(empathy(home, "telemetry", "show", "--json", "--limit", "100")))
+    shown = json.loads(ok(empathy_cmd("telemetry", "show", "--json", "--limit", "100")))
     return shown["entries"]
 
 
-def test_submit_status_wait_results_round_trip(home: Path, fake_anthropic: Any) -> None:
+def test_submit_status_wait_results_round_trip(
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any
+) -> None:
     fake_anthropic.batches.polls_to_end = 3
-    batch_id = ok(empathy(home, "batch", "submit", write_requests(home, REQUESTS))).strip()
+    batch_id = ok(empathy_cmd("batch", "submit", write_requests(home, REQUESTS))).strip()
     assert batch_id.startswith("msgbatch_")
     [created] = fake_anthropic.received("/v1/messages/batches")
     params = {item["custom_id"]: item["params"] for item in created.body["requests"]}
@@ -81,14 +71,14 @@ def test_submit_status_wait_results_round_trip(home: Path, fake_anthropic: Any) 
     ]
     assert params["report"]["max_tokens"] == 64 and params["summary"]["max_tokens"] == 1024
 
-    status = json.loads(ok(empathy(home, "batch", "status", batch_id, "--json")))
+    status = json.loads(ok(empathy_cmd("batch", "status", batch_id, "--json")))
     assert status["batch_id"] == batch_id and status["processing_status"] == "in_progress"
     assert status["request_counts"]["processing"] == 3
-    assert ok(empathy(home, "batch", "status", batch_id)).startswith(f"{batch_id}: in_progress (processing=3")
+    assert ok(empathy_cmd("batch", "status", batch_id)).startswith(f"{batch_id}: in_progress (processing=3")
 
     output = home / "out" / "results.json"
     output.parent.mkdir()
-    summary = ok(empathy(home, "batch", "wait", batch_id, str(output), "--poll-interval", "0.01"))
+    summary = ok(empathy_cmd("batch", "wait", batch_id, str(output), "--poll-interval", "0.01"))
     assert f"{batch_id}: 2/3 succeeded" in summary and "(usage recorded)" in summary
     rows = json.loads(output.read_text())
     assert [r["custom_id"] for r in rows] == ["summary", "report", "broken"]
@@ -106,7 +96,7 @@ def test_submit_status_wait_results_round_trip(home: Path, fake_anthropic: Any) 
     assert broken["error"].startswith("errored: invalid_request_error: fake error")
     assert [p.name for p in output.parent.iterdir()] == ["results.json"]
 
-    status = json.loads(ok(empathy(home, "batch", "status", batch_id, "--json")))
+    status = json.loads(ok(empathy_cmd("batch", "status", batch_id, "--json")))
     assert status["processing_status"] == "ended" and status["ended_at"]
     assert {k: status["request_counts"][k] for k in ("processing", "succeeded", "errored")} == {
         "processing": 0,
@@ -114,7 +104,7 @@ def test_submit_status_wait_results_round_trip(home: Path, fake_anthropic: Any) 
         "errored": 1,
     }
 
-    entries = batch_entries(home)
+    entries = batch_entries(empathy_cmd)
     assert len(entries) == 3
     assert all(e["batch"] and e["request_id"] == batch_id for e in entries)
     by_cost = sorted(e["cost"] for e in entries)
@@ -122,74 +112,82 @@ def test_submit_status_wait_results_round_trip(home: Path, fake_anthropic: Any) 
     assert sorted(e["success"] for e in entries) == [False, True, True]
 
 
-def test_fetching_results_again_does_not_record_again(home: Path) -> None:
-    batch_id = ok(empathy(home, "batch", "submit", write_requests(home, REQUESTS[:2]))).strip()
+def test_fetching_results_again_does_not_record_again(
+    home: Path, empathy_cmd: Callable[..., CliResult]
+) -> None:
+    batch_id = ok(empathy_cmd("batch", "submit", write_requests(home, REQUESTS[:2]))).strip()
     first, second = home / "first.json", home / "second.json"
     assert "(usage recorded)" in ok(
-        empathy(home, "batch", "wait", batch_id, str(first), "--poll-interval", "0.01")
+        empathy_cmd("batch", "wait", batch_id, str(first), "--poll-interval", "0.01")
     )
-    again = ok(empathy(home, "batch", "results", batch_id, str(second)))
+    again = ok(empathy_cmd("batch", "results", batch_id, str(second)))
     assert "usage already recorded by an earlier fetch" in again
     assert json.loads(first.read_text()) == json.loads(second.read_text())
-    assert len(batch_entries(home)) == 2
+    assert len(batch_entries(empathy_cmd)) == 2
 
 
-def test_results_alone_records_once(home: Path, fake_anthropic: Any) -> None:
+def test_results_alone_records_once(
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any
+) -> None:
     fake_anthropic.batches.polls_to_end = 0
-    batch_id = ok(empathy(home, "batch", "submit", write_requests(home, REQUESTS), "--json"))
+    batch_id = ok(empathy_cmd("batch", "submit", write_requests(home, REQUESTS), "--json"))
     batch_id = json.loads(batch_id)["batch_id"]
     output = home / "results.json"
-    assert ok(empathy(home, "batch", "status", batch_id)).startswith(f"{batch_id}: ended (processing=0")
+    assert ok(empathy_cmd("batch", "status", batch_id)).startswith(f"{batch_id}: ended (processing=0")
     for _ in range(2):
-        ok(empathy(home, "batch", "results", batch_id, str(output)))
+        ok(empathy_cmd("batch", "results", batch_id, str(output)))
     assert len(json.loads(output.read_text())) == 3
-    assert len(batch_entries(home)) == 3
+    assert len(batch_entries(empathy_cmd)) == 3
 
 
-def test_results_of_an_unfinished_batch_is_an_error(home: Path) -> None:
-    batch_id = ok(empathy(home, "batch", "submit", write_requests(home, REQUESTS))).strip()
-    error = failed(empathy(home, "batch", "results", batch_id, str(home / "out.json")), 1)
+def test_results_of_an_unfinished_batch_is_an_error(
+    home: Path, empathy_cmd: Callable[..., CliResult]
+) -> None:
+    batch_id = ok(empathy_cmd("batch", "submit", write_requests(home, REQUESTS))).strip()
+    error = failed(empathy_cmd("batch", "results", batch_id, str(home / "out.json")), 1)
     assert f"message batch {batch_id} has not ended (in_progress" in error
     assert "empathy batch wait" in error
     assert not (home / "out.json").exists()
-    assert batch_entries(home) == []
+    assert batch_entries(empathy_cmd) == []
 
 
-def test_cancel_ends_every_request_canceled(home: Path) -> None:
-    batch_id = ok(empathy(home, "batch", "submit", write_requests(home, REQUESTS))).strip()
-    canceled = json.loads(ok(empathy(home, "batch", "cancel", batch_id, "--json")))
+def test_cancel_ends_every_request_canceled(home: Path, empathy_cmd: Callable[..., CliResult]) -> None:
+    batch_id = ok(empathy_cmd("batch", "submit", write_requests(home, REQUESTS))).strip()
+    canceled = json.loads(ok(empathy_cmd("batch", "cancel", batch_id, "--json")))
     assert canceled["processing_status"] == "canceling"
     output = home / "results.json"
-    ok(empathy(home, "batch", "wait", batch_id, str(output), "--poll-interval", "0.01"))
+    ok(empathy_cmd("batch", "wait", batch_id, str(output), "--poll-interval", "0.01"))
     rows = json.loads(output.read_text())
     assert {(r["result_type"], r["success"], r["cost"]) for r in rows} == {("canceled", False, 0.0)}
-    again = failed(empathy(home, "batch", "cancel", batch_id), 1)
+    again = failed(empathy_cmd("batch", "cancel", batch_id), 1)
     assert "has already ended" in again
 
 
-def test_wait_timeout_is_an_error_and_writes_nothing(home: Path, fake_anthropic: Any) -> None:
+def test_wait_timeout_is_an_error_and_writes_nothing(
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any
+) -> None:
     fake_anthropic.batches.polls_to_end = 1000
-    batch_id = ok(empathy(home, "batch", "submit", write_requests(home, REQUESTS))).strip()
+    batch_id = ok(empathy_cmd("batch", "submit", write_requests(home, REQUESTS))).strip()
     output = home / "results.json"
-    done = empathy(
-        home, "batch", "wait", batch_id, str(output), "--poll-interval", "0.01", "--timeout", "0.05"
-    )
+    done = empathy_cmd("batch", "wait", batch_id, str(output), "--poll-interval", "0.01", "--timeout", "0.05")
     error = failed(done, 1)
     assert f"message batch {batch_id} did not end within 0.05 s" in error and "wait again or cancel" in error
     assert not output.exists()
 
 
-def test_unknown_batch_id(home: Path) -> None:
-    error = failed(empathy(home, "batch", "status", "msgbatch_nope"), 1)
+def test_unknown_batch_id(home: Path, empathy_cmd: Callable[..., CliResult]) -> None:
+    error = failed(empathy_cmd("batch", "status", "msgbatch_nope"), 1)
     assert error.startswith("Error: unknown message batch msgbatch_nope")
-    error = failed(empathy(home, "batch", "status", "../etc/passwd"), 2)
+    error = failed(empathy_cmd("batch", "status", "../etc/passwd"), 2)
     assert "invalid batch id '../etc/passwd'" in error
 
 
-def test_missing_api_key_is_one_line(home: Path, fake_anthropic: Any) -> None:
+def test_missing_api_key_is_one_line(
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any
+) -> None:
     path = write_requests(home, REQUESTS)
     for args in (("submit", path), ("status", "msgbatch_x"), ("wait", "msgbatch_x", "out.json")):
-        error = failed(empathy(home, "batch", *args, ANTHROPIC_API_KEY=""), 1)
+        error = failed(empathy_cmd("batch", *args, ANTHROPIC_API_KEY=""), 1)
         assert error.startswith("Error: ANTHROPIC_API_KEY is missing or invalid")
     assert fake_anthropic.received() == []
 
@@ -233,17 +231,19 @@ def test_bad_requests_file_is_one_batch_input_error(tmp_path: Path, content: Any
 
 @pytest.mark.parametrize(("content", "expected"), [BAD_FILES[0], BAD_FILES[1], BAD_FILES[10]])
 def test_bad_requests_file_exits_2_and_sends_nothing(
-    home: Path, fake_anthropic: Any, content: Any, expected: str
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any, content: Any, expected: str
 ) -> None:
     path = str(home / "requests.json") if content is None else write_requests(home, content)
-    error = failed(empathy(home, "batch", "submit", path), 2)
+    error = failed(empathy_cmd("batch", "submit", path), 2)
     assert error.startswith(f"Error: requests file {path}") and expected in error
     assert fake_anthropic.received() == []
 
 
-def test_tier_option_is_the_default_tier(home: Path, fake_anthropic: Any) -> None:
+def test_tier_option_is_the_default_tier(
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any
+) -> None:
     requests = [{"custom_id": "a", "prompt": "p"}, {"custom_id": "b", "prompt": "q", "tier": "capable"}]
-    ok(empathy(home, "batch", "submit", write_requests(home, requests), "--tier", "premium"))
+    ok(empathy_cmd("batch", "submit", write_requests(home, requests), "--tier", "premium"))
     [created] = fake_anthropic.received("/v1/messages/batches")
     assert [item["params"]["model"] for item in created.body["requests"]] == [
         "claude-opus-4-6",

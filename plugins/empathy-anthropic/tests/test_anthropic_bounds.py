@@ -1,7 +1,7 @@
 """Ids matched whole, text that can be sent, a poller with a floor, and timeouts a user can wait for.
 
 Everything runs the real SDK against the fake server (``ANTHROPIC_BASE_URL``); the CLI
-tests run ``python -m empathy_core`` in a subprocess.
+tests run the ``empathy`` command in a subprocess (``empathy_cli``).
 """
 
 from __future__ import annotations
@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +20,8 @@ import pytest
 from empathy_anthropic.batch import MIN_POLL_INTERVAL, AnthropicBatchProvider
 from empathy_anthropic.commands import wait as wait_cmd
 from empathy_anthropic.settings import AnthropicSettings
-from empathy_core.config import BatchConfig, EmpathyConfig
-from empathy_core.errors import ProviderError
-from empathy_core.records import LLMRequest
+from empathy_core import EmpathyConfig, LLMRequest, ProviderError
+from empathy_testing.pytest_plugin import CliResult
 
 
 @pytest.fixture
@@ -32,28 +29,19 @@ def home(tmp_path: Path, empathy_cache_dir: Path, fake_anthropic: Any) -> Path:
     return tmp_path
 
 
-def empathy(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "EMPATHY_CONFIG"}
-    environ["XDG_CONFIG_HOME"] = str(home / "config")
-    return subprocess.run(
-        [sys.executable, "-m", "empathy_core", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=home,
-        env=environ,
-        timeout=120,
-        check=False,
-    )
+@pytest.fixture
+def empathy_cmd(empathy_cli: Callable[..., CliResult], home: Path) -> Callable[..., CliResult]:
+    """``empathy_cmd(*args)``: the ``empathy`` command in ``home``, aimed at the fake server."""
+
+    def run(*args: str) -> CliResult:
+        return empathy_cli(*args, cwd=home, timeout=120)
+
+    return run
 
 
-def failed(done: subprocess.CompletedProcess[str], code: int) -> str:
+def failed(done: CliResult, code: int) -> str:
     """The one ``Error:`` line of a command that exited ``code`` without a traceback."""
-    assert done.returncode == code, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), done.stderr
-    return lines[0]
+    return done.error_line(code)
 
 
 def write(home: Path, text: str, name: str = "requests.json") -> str:
@@ -62,16 +50,20 @@ def write(home: Path, text: str, name: str = "requests.json") -> str:
 
 
 def provider(**batch: float) -> AnthropicBatchProvider:
-    config = EmpathyConfig(batch=BatchConfig(**batch)) if batch else EmpathyConfig()
+    config = EmpathyConfig()  # built in code, so not validated like a config file: any value
+    for key, value in batch.items():
+        setattr(config.batch, key, value)
     return AnthropicBatchProvider(config, AnthropicSettings(max_retries=0), record_usage=lambda r: None)
 
 
 # -- ids -------------------------------------------------------------------------------------------
 
 
-def test_a_custom_id_with_a_trailing_newline_is_refused(home: Path, fake_anthropic: Any) -> None:
+def test_a_custom_id_with_a_trailing_newline_is_refused(
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any
+) -> None:
     path = write(home, json.dumps([{"custom_id": "task_1\n", "prompt": "Summarise."}]))
-    error = failed(empathy(home, "batch", "submit", path), 2)
+    error = failed(empathy_cmd("batch", "submit", path), 2)
     assert "'custom_id' 'task_1\\n' is invalid" in error
     assert fake_anthropic.received() == []
 
@@ -83,8 +75,10 @@ def test_the_provider_matches_custom_ids_whole(fake_anthropic: Any) -> None:
 
 
 @pytest.mark.parametrize("command", ["status", "cancel"])
-def test_a_batch_id_with_a_trailing_newline_is_refused(home: Path, fake_anthropic: Any, command: str) -> None:
-    error = failed(empathy(home, "batch", command, "msgbatch_abc\n"), 2)
+def test_a_batch_id_with_a_trailing_newline_is_refused(
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any, command: str
+) -> None:
+    error = failed(empathy_cmd("batch", command, "msgbatch_abc\n"), 2)
     assert "invalid batch id 'msgbatch_abc\\n'" in error
     assert fake_anthropic.received() == []
 
@@ -102,11 +96,13 @@ def test_the_provider_matches_batch_ids_whole(fake_anthropic: Any, batch_id: str
 # -- text that cannot be sent, files that cannot be parsed -----------------------------------------
 
 
-def test_a_lone_surrogate_in_a_prompt_names_the_request(home: Path, fake_anthropic: Any) -> None:
+def test_a_lone_surrogate_in_a_prompt_names_the_request(
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any
+) -> None:
     requests = (
         '[{"custom_id": "fine", "prompt": "ok"}, {"custom_id": "broken", "prompt": "bad \\ud800 text"}]'
     )
-    error = failed(empathy(home, "batch", "submit", write(home, requests)), 2)
+    error = failed(empathy_cmd("batch", "submit", write(home, requests)), 2)
     assert error.startswith("Error: batch request 'broken': messages[0].content is not valid Unicode text")
     assert "lone surrogate '\\ud800' at character 4" in error
     assert fake_anthropic.received() == []
@@ -119,8 +115,10 @@ def test_a_lone_surrogate_in_a_system_prompt_is_refused_by_the_provider(fake_ant
     assert fake_anthropic.received() == []
 
 
-def test_deeply_nested_json_is_a_clear_error(home: Path, fake_anthropic: Any) -> None:
-    error = failed(empathy(home, "batch", "submit", write(home, "[" * 200_000 + "]" * 200_000)), 2)
+def test_deeply_nested_json_is_a_clear_error(
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any
+) -> None:
+    error = failed(empathy_cmd("batch", "submit", write(home, "[" * 200_000 + "]" * 200_000)), 2)
     assert "requests.json" in error and "nested too deeply" in error
     assert fake_anthropic.received() == []
 
@@ -182,9 +180,14 @@ def test_a_timeout_that_is_not_a_finite_number_is_refused_before_polling(
     ],
 )
 def test_wait_options_are_finite_and_bounded(
-    home: Path, fake_anthropic: Any, option: str, value: str, message: str
+    home: Path,
+    empathy_cmd: Callable[..., CliResult],
+    fake_anthropic: Any,
+    option: str,
+    value: str,
+    message: str,
 ) -> None:
-    assert failed(empathy(home, "batch", "wait", "msgbatch_abc", "out.json", option, value), 2) == message
+    assert failed(empathy_cmd("batch", "wait", "msgbatch_abc", "out.json", option, value), 2) == message
     assert fake_anthropic.received() == [] and not (home / "out.json").exists()
 
 
@@ -232,11 +235,13 @@ def settings_file(home: Path, **settings: object) -> None:
     (home / "empathy.config.yml").write_text(f"plugins:\n  settings:\n    empathy-anthropic:\n{body}")
 
 
-def test_a_stalled_api_gives_up_after_the_configured_timeout(home: Path, fake_anthropic: Any) -> None:
+def test_a_stalled_api_gives_up_after_the_configured_timeout(
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any
+) -> None:
     settings_file(home, timeout=0.3, connect_timeout=2, max_retries=1)
     fake_anthropic.latency = 5.0
     started = time.monotonic()
-    error = failed(empathy(home, "batch", "status", "msgbatch_abc"), 1)
+    error = failed(empathy_cmd("batch", "status", "msgbatch_abc"), 1)
     assert time.monotonic() - started < 4.5
     assert (
         "timed out on messages.batches.retrieve after 1 retries (0.3 s per attempt, 2 s to connect" in error
@@ -248,9 +253,9 @@ def test_a_stalled_api_gives_up_after_the_configured_timeout(home: Path, fake_an
     [("timeout", ".nan"), ("timeout", ".inf"), ("timeout", "0"), ("connect_timeout", "7200")],
 )
 def test_timeouts_that_are_not_finite_and_bounded_are_config_errors(
-    home: Path, fake_anthropic: Any, key: str, value: str
+    home: Path, empathy_cmd: Callable[..., CliResult], fake_anthropic: Any, key: str, value: str
 ) -> None:
     settings_file(home, **{key: value})
-    error = failed(empathy(home, "batch", "status", "msgbatch_abc"), 2)
+    error = failed(empathy_cmd("batch", "status", "msgbatch_abc"), 2)
     assert key in error and "at most 3600" in error
     assert fake_anthropic.received() == []

@@ -1,4 +1,6 @@
-"""Failures: the SDK retries, then one ProviderError naming status and request id."""
+"""Failures of the provider called directly: the SDK retries, then one ProviderError naming
+status and request id. (Through the runtime, the retry middleware retries instead: see
+``test_anthropic_retries.py``.)"""
 
 from __future__ import annotations
 
@@ -9,8 +11,7 @@ from typing import Any
 import pytest
 
 from empathy_anthropic.client import MISSING_KEY
-from empathy_core.errors import EmpathyError, ProviderError
-from empathy_core.records import LLMRequest
+from empathy_core import EmpathyError, LLMRequest, ProviderError
 
 
 def ask(provider: Any, text: str = "hello") -> Any:

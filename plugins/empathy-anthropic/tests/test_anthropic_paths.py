@@ -18,7 +18,7 @@ import pytest
 
 from empathy_anthropic import batch_files
 from empathy_anthropic.batch_files import BatchInputError, load_requests
-from empathy_core.paths import PathError
+from empathy_core import PathError
 
 CHILD = textwrap.dedent(
     """

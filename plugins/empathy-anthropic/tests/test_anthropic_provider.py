@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 
 from empathy_anthropic.messages import estimate_tokens
-from empathy_core.config import EmpathyConfig, TierDefaults
-from empathy_core.pricing import default_table
-from empathy_core.records import LLMRequest, ModelTier, Usage
+from empathy_core import EmpathyConfig, LLMRequest, ModelTier, TierDefaults, Usage, default_table
 
 
 def test_plain_call_maps_text_usage_and_ids(make_provider: Any, fake_anthropic: Any) -> None:
