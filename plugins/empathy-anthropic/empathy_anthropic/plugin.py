@@ -1,4 +1,5 @@
-"""Entry-point module: registers the ``anthropic`` provider, its settings and ``empathy batch``.
+"""Entry-point module: the ``anthropic`` provider, its settings, its retry middleware and
+``empathy batch``.
 
 Nothing heavy is imported here; the SDK is imported on the first API call.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from empathy_core.hookspecs import hookimpl
+from empathy_core import hookimpl
 
 
 @hookimpl
@@ -22,6 +23,14 @@ def empathy_register_settings(register: Any) -> None:
     from empathy_anthropic.settings import AnthropicSettings
 
     register(AnthropicSettings)
+
+
+@hookimpl
+def empathy_llm_middleware() -> Any:
+    """Retry Anthropic calls one HTTP attempt at a time, so each attempt is a usage record."""
+    from empathy_anthropic.retry import make_retry_middleware
+
+    return make_retry_middleware()
 
 
 @hookimpl

@@ -1,9 +1,14 @@
-"""``AnthropicProvider``: the ``anthropic`` provider, Claude through ``AsyncAnthropic``."""
+"""``AnthropicProvider``: the ``anthropic`` provider, Claude through ``AsyncAnthropic``.
+
+Who retries depends on how ``complete`` is reached: through the runtime's LLM middleware
+chain, the plugin's retry middleware does (one HTTP attempt per ``complete``, so one
+usage record per attempt); called directly, the SDK does. See :mod:`empathy_anthropic.retry`.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -17,8 +22,12 @@ from empathy_anthropic.messages import (
     sdk_kwargs,
     usage_from,
 )
+from empathy_anthropic.retry import RETRY_COUNT_HEADER, current_attempt
 from empathy_anthropic.settings import AnthropicSettings
-from empathy_core.records import LLMRequest, LLMResponse, ModelTier, Usage
+from empathy_core import LLMRequest, LLMResponse, ModelTier, Usage
+
+if TYPE_CHECKING:
+    from empathy_core import Empathy
 
 
 @attrs.define
@@ -27,8 +36,9 @@ class AnthropicProvider:
 
     The tier's model comes from ``config.model_for(tier)`` unless the request names one.
     The stable prefix (system + cached context) is marked for prompt caching when
-    ``request.cache_prefix``. Failures after the SDK's retries raise one
-    :class:`~empathy_core.errors.ProviderError` with status and request id.
+    ``request.cache_prefix``. A failure raises one :class:`~empathy_core.ProviderError`
+    with status and request id, after the retries (the retry middleware's within the
+    runtime, the SDK's when called directly).
     """
 
     name: ClassVar[str] = "anthropic"
@@ -41,9 +51,9 @@ class AnthropicProvider:
         self._clients = ClientHolder(self.config, self.settings)
 
     @classmethod
-    def from_config(cls, config: Any, settings: AnthropicSettings | None = None) -> AnthropicProvider:
-        """The provider factory registered under ``anthropic``."""
-        return cls(config, settings or AnthropicSettings())
+    def from_config(cls, empathy: Empathy, settings: AnthropicSettings | None = None) -> AnthropicProvider:
+        """The provider factory registered under ``anthropic``: ``factory(empathy, settings)``."""
+        return cls(empathy.config, settings or AnthropicSettings())
 
     def model_for(self, tier: ModelTier | str) -> str:
         """The configured model id of ``tier``."""
@@ -53,11 +63,20 @@ class AnthropicProvider:
         return request.model or self.model_for(tier if tier is not None else request.tier)
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        """One Messages API call; ``usage`` keeps cache writes (by TTL) and reads apart."""
+        """One Messages API call; ``usage`` keeps cache writes (by TTL) and reads apart.
+
+        Within the retry middleware this is exactly one HTTP attempt; otherwise the SDK
+        retries up to ``settings.max_retries`` times.
+        """
         params = create_params(request, self._model(request), effective_ttl(request, self.settings.cache_ttl))
         started = time.perf_counter()
         kwargs = sdk_kwargs(params)
-        message = await self._clients.call("messages.create", lambda c: c.messages.create(**kwargs))
+        attempt = current_attempt()
+        if attempt is not None:
+            kwargs["extra_headers"] = {RETRY_COUNT_HEADER: str(attempt)}
+        message = await self._clients.call(
+            "messages.create", lambda c: c.messages.create(**kwargs), attempt=attempt
+        )
         return LLMResponse(
             text=reply_text(message),
             model=message.model,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,13 +15,25 @@ import pytest
 import empathy_anthropic.plugin as anthropic_plugin
 from empathy_anthropic.provider import AnthropicProvider
 from empathy_anthropic.settings import AnthropicSettings
-from empathy_core.config import EmpathyConfig
-from empathy_core.hookspecs import hookimpl
-from empathy_core.plugins import make_plugin_manager
-from empathy_core.records import LLMRequest, ModelTier, UsageRecord
-from empathy_core.workflow import BaseWorkflow
+from empathy_core import (
+    BaseWorkflow,
+    Empathy,
+    EmpathyConfig,
+    LLMRequest,
+    ModelTier,
+    UsageRecord,
+    hookimpl,
+    parse_config,
+)
 
 LONG_CONTEXT = "The quick brown fox jumps over the lazy dog. " * 300
+
+
+def installed(empathy: Empathy) -> Empathy:
+    """``empathy`` with the plugin registered as the entry-point loader does (its settings
+    are ``plugins.settings.empathy-anthropic``); returns it."""
+    empathy.add_plugin(anthropic_plugin, "anthropic", dist="empathy-anthropic")
+    return empathy
 
 
 class Collector:
@@ -57,6 +70,16 @@ def make_provider(fake_anthropic: Any) -> Callable[..., AnthropicProvider]:
 
 
 @pytest.fixture
+def make_config() -> Callable[[str], EmpathyConfig]:
+    """``make_config(yaml_text)``: the configuration an ``empathy.config.yml`` holding it gives."""
+
+    def parse(text: str = "") -> EmpathyConfig:
+        return parse_config(text, Path("empathy.config.yml"))
+
+    return parse
+
+
+@pytest.fixture
 def collector() -> Collector:
     """A telemetry sink plugin; its ``records`` are every ``UsageRecord`` it received."""
     return Collector()
@@ -65,14 +88,22 @@ def collector() -> Collector:
 @pytest.fixture
 def engine(
     fake_anthropic: Any, empathy_cache_dir: Any, collector: Collector
-) -> Callable[..., tuple[Any, Collector]]:
-    """``engine(config=None)`` -> (plugin manager with the anthropic plugin, record collector)."""
+) -> Iterator[Callable[..., tuple[Empathy, Collector]]]:
+    """``engine(config=None)`` -> (a runtime with the anthropic plugin, record collector).
 
-    def make(config: EmpathyConfig | None = None) -> tuple[Any, Collector]:
-        pm = make_plugin_manager([anthropic_plugin, collector], config=config or EmpathyConfig())
-        return pm, collector
+    The collector gets records on the runtime's writer thread: after ``empathy.flush()``
+    (``run_call`` flushes); the runtimes are closed after the test.
+    """
+    made: list[Empathy] = []
 
-    return make
+    def make(config: EmpathyConfig | None = None) -> tuple[Empathy, Collector]:
+        empathy = installed(Empathy(config or EmpathyConfig(), plugins=[collector]))
+        made.append(empathy)
+        return empathy, collector
+
+    yield make
+    for empathy in made:
+        empathy.close()
 
 
 @pytest.fixture
@@ -87,11 +118,14 @@ def cached_request() -> Callable[..., LLMRequest]:
 
 @pytest.fixture
 def run_call() -> Callable[..., tuple[Any, Any]]:
-    """``run_call(pm, request)`` -> (WorkflowResult, LLMResponse or None) through the engine."""
+    """``run_call(empathy, request)`` -> (WorkflowResult, LLMResponse or None) through the engine."""
 
-    def run(pm: Any, request: LLMRequest) -> tuple[Any, Any]:
-        workflow = OneCallWorkflow(plugin_manager=pm, provider_name="anthropic")
+    def run(empathy: Empathy, request: LLMRequest) -> tuple[Any, Any]:
+        workflow = OneCallWorkflow(empathy=empathy, provider_name="anthropic")
         result = asyncio.run(workflow.execute({"request": request}))
+        assert empathy.flush(timeout=60), (
+            "usage records not delivered"
+        )  # the run's records, for the collector
         return result, result.output if result.succeeded else None
 
     return run

@@ -9,9 +9,15 @@ import pytest
 
 from empathy_anthropic.batch import AnthropicBatchProvider
 from empathy_anthropic.settings import AnthropicSettings
-from empathy_core.config import BatchConfig, EmpathyConfig
-from empathy_core.errors import ProviderError
-from empathy_core.records import LLMRequest, ModelTier, UsageRecord
+from empathy_core import EmpathyConfig, LLMRequest, ModelTier, ProviderError, UsageRecord
+
+
+def quick_batches(config: EmpathyConfig | None = None) -> EmpathyConfig:
+    """``config`` (default: a new one) polling every 10 ms for at most 5 s; set in code,
+    since a config file may not ask for polls less than a second apart."""
+    config = config or EmpathyConfig()
+    config.batch.poll_interval, config.batch.timeout = 0.01, 5.0
+    return config
 
 
 @pytest.fixture
@@ -21,7 +27,7 @@ def records() -> list[UsageRecord]:
 
 @pytest.fixture
 def batches(fake_anthropic: Any, records: list[UsageRecord]) -> AnthropicBatchProvider:
-    config = EmpathyConfig(batch=BatchConfig(poll_interval=0.01, timeout=5.0))
+    config = quick_batches()
     return AnthropicBatchProvider(
         config, AnthropicSettings(max_retries=0), record_usage=records.append, workflow="nightly"
     )
@@ -136,7 +142,7 @@ def test_results_are_recorded_once(batches: AnthropicBatchProvider, records: lis
 
 
 def test_results_of_a_batch_submitted_elsewhere(fake_anthropic: Any, records: list[UsageRecord]) -> None:
-    config = EmpathyConfig(batch=BatchConfig(poll_interval=0.01, timeout=5.0))
+    config = quick_batches()
     submitter = AnthropicBatchProvider(config, record_usage=lambda r: None)
     reader = AnthropicBatchProvider(config, record_usage=records.append)
 
@@ -187,9 +193,14 @@ def test_batch_api_errors_are_provider_errors(batches: AnthropicBatchProvider, f
         asyncio.run(batches.submit({"a": LLMRequest.from_text("x")}))
 
 
-def test_default_recording_goes_through_the_plugin_manager(fake_anthropic: Any, engine: Any) -> None:
-    pm, collector = engine(EmpathyConfig(batch=BatchConfig(poll_interval=0.01, timeout=5.0)))
-    provider = AnthropicBatchProvider(plugin_manager=pm)
-    assert provider.config is pm.config
+def test_default_recording_goes_through_the_runtime(
+    fake_anthropic: Any, engine: Any, make_config: Any
+) -> None:
+    empathy, collector = engine(
+        quick_batches(make_config("plugins: {settings: {empathy-anthropic: {max_retries: 4}}}"))
+    )
+    provider = AnthropicBatchProvider(empathy=empathy)
+    assert provider.config is empathy.config and provider.settings.max_retries == 4
     asyncio.run(provider.run({"a": LLMRequest.from_text("x")}))
+    assert empathy.flush(timeout=30)
     assert [(r.batch, r.success, r.provider) for r in collector.records] == [(True, True, "anthropic")]

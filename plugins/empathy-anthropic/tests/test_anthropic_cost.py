@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from empathy_core.config import EmpathyConfig, TierDefaults
-from empathy_core.records import LLMRequest, ModelTier
+from empathy_core import EmpathyConfig, LLMRequest, ModelTier, TierDefaults
 
 
 def raw_usage(fake_anthropic: Any, request_id: str) -> tuple[str, dict[str, Any]]:
@@ -18,7 +17,7 @@ def raw_usage(fake_anthropic: Any, request_id: str) -> tuple[str, dict[str, Any]
 def test_plain_and_cached_calls_cost_what_the_raw_usage_says(
     engine: Any, run_call: Any, fake_anthropic: Any, cached_request: Any, recompute: Any
 ) -> None:
-    pm, collector = engine()
+    empathy, collector = engine()
     calls = [
         LLMRequest.from_text("Plain question.", tier=ModelTier.CHEAP),
         cached_request(tier=ModelTier.CAPABLE),  # cache write (5 min)
@@ -26,7 +25,7 @@ def test_plain_and_cached_calls_cost_what_the_raw_usage_says(
         cached_request(tier=ModelTier.PREMIUM, cache_ttl="1h"),  # cache write (1 h)
     ]
     for request in calls:
-        result, _ = run_call(pm, request)
+        result, _ = run_call(empathy, request)
         assert result.succeeded, result.error
 
     assert len(collector.records) == 4
@@ -49,8 +48,10 @@ def test_plain_and_cached_calls_cost_what_the_raw_usage_says(
 
 
 def test_date_suffixed_model_cost(engine: Any, run_call: Any, fake_anthropic: Any, recompute: Any) -> None:
-    pm, collector = engine(EmpathyConfig(tier_defaults=TierDefaults(capable="claude-sonnet-4-6-20260101")))
-    result, response = run_call(pm, LLMRequest.from_text("Dated model."))
+    empathy, collector = engine(
+        EmpathyConfig(tier_defaults=TierDefaults(capable="claude-sonnet-4-6-20260101"))
+    )
+    result, response = run_call(empathy, LLMRequest.from_text("Dated model."))
     assert result.succeeded and response.model == "claude-sonnet-4-6-20260101"
     [record] = collector.records
     model, usage = raw_usage(fake_anthropic, record.request_id)
@@ -58,11 +59,13 @@ def test_date_suffixed_model_cost(engine: Any, run_call: Any, fake_anthropic: An
 
 
 def test_failed_call_is_recorded_with_zero_cost(engine: Any, run_call: Any, fake_anthropic: Any) -> None:
-    pm, collector = engine()
+    empathy, collector = engine()
     fake_anthropic.fail_always(500, retry_after=0.01)
-    result, _ = run_call(pm, LLMRequest.from_text("Will fail."))
+    result, _ = run_call(empathy, LLMRequest.from_text("Will fail."))
     assert result.status == "failed" and "500 api_error" in (result.error or "")
-    [record] = collector.records
-    last = fake_anthropic.received("/v1/messages")[-1]
-    assert (record.success, record.cost, record.request_id) == (False, 0.0, last.request_id)
-    assert record.error and "ProviderError" in record.error
+    sent = fake_anthropic.received("/v1/messages")
+    assert len(sent) == 3  # the first attempt and max_retries (2) retries: one record each
+    assert [(r.success, r.cost, r.request_id) for r in collector.records] == [
+        (False, 0.0, attempt.request_id) for attempt in sent
+    ]
+    assert all(r.error and "ProviderError" in r.error for r in collector.records)

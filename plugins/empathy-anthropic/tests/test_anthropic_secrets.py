@@ -13,11 +13,7 @@ from typing import Any
 import pytest
 
 from empathy_anthropic.batch import AnthropicBatchProvider
-from empathy_core.config import load_config
-from empathy_core.errors import ProviderError
-from empathy_core.plugins import make_plugin_manager
-from empathy_core.records import LLMRequest
-from empathy_core.serialize import to_dict
+from empathy_core import Empathy, LLMRequest, ProviderError, load_config, to_dict
 from empathy_testing.fake_anthropic import fake_anthropic_server
 
 
@@ -59,23 +55,22 @@ def test_canary_key_never_leaks(
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         config = load_config()
         assert config.api_key == canary
-        pm = make_plugin_manager([collector], config=config, entry_points=True)
-        pm.configure()
-        provider = pm.providers()["anthropic"](config, pm.plugin_settings("anthropic"))
-        batches = AnthropicBatchProvider(plugin_manager=pm)
-        seen += [repr(provider), repr(provider.settings), repr(batches), repr(config), repr(pm.config)]
+        empathy = Empathy(config, plugins=[collector], entry_points=True).configure()
+        provider = empathy.provider("anthropic")
+        batches = AnthropicBatchProvider(empathy=empathy)
+        seen += [repr(provider), repr(provider.settings), repr(batches), repr(config), repr(empathy.config)]
 
-        results = [run_call(pm, LLMRequest.from_text("plain")), run_call(pm, cached_request())]
-        results.append(run_call(pm, cached_request("again")))
+        results = [run_call(empathy, LLMRequest.from_text("plain")), run_call(empathy, cached_request())]
+        results.append(run_call(empathy, cached_request("again")))
         seen.append(str(asyncio.run(provider.count_tokens(cached_request()))))
         requests = {"ok": LLMRequest.from_text("x"), "bad": LLMRequest.from_text("[[fake-error]]")}
         config.batch.poll_interval = 0.01
         seen += [repr(r) for r in asyncio.run(batches.run(requests))]
 
         server.fail_next(529, retry_after=0.01)
-        results.append(run_call(pm, LLMRequest.from_text("retried")))
+        results.append(run_call(empathy, LLMRequest.from_text("retried")))
         server.fail_always(500, retry_after=0.01)
-        results.append(run_call(pm, LLMRequest.from_text("fails")))
+        results.append(run_call(empathy, LLMRequest.from_text("fails")))
         for call in (
             provider.complete(LLMRequest.from_text("x")),
             provider.count_tokens(LLMRequest.from_text("x")),
@@ -85,12 +80,12 @@ def test_canary_key_never_leaks(
             failure(err.value)
         server.clear_faults()
         server.rejected_keys.add(canary)
-        results.append(run_call(pm, LLMRequest.from_text("rejected")))
+        results.append(run_call(empathy, LLMRequest.from_text("rejected")))
         for call in (provider.complete(LLMRequest.from_text("x")), batches.submit(requests)):
             with pytest.raises(ProviderError, match="ANTHROPIC_API_KEY is missing or invalid") as err:
                 asyncio.run(call)
             failure(err.value)
-        pm.close()
+        empathy.close()  # flushes the batch's records too
 
         received = server.received()
     assert any(r.headers.get("Authorization") == f"Bearer {canary}" for r in received)
@@ -98,7 +93,9 @@ def test_canary_key_never_leaks(
 
     seen += [repr(r) for r, _ in results]
     seen += [json.dumps(to_dict(record), default=str) for record in collector.records]
-    assert len(collector.records) == 8 and sum(not r.success for r in collector.records) == 3
+    # 3 plain and cached calls, 2 batch requests (1 errored), 529 then success (2 attempts),
+    # 500 three times (the first attempt and 2 retries), 401 once (not retried)
+    assert len(collector.records) == 11 and sum(not r.success for r in collector.records) == 6
     captured = capfd.readouterr()
     seen += [caplog.text, captured.out, captured.err]
     assert "request_id" in caplog.text or "HTTP Request" in caplog.text or caplog.records
