@@ -236,11 +236,21 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def install_log_handler(level: str = "WARNING") -> None:
-    """Log ``empathy.*`` at ``level`` to stderr, secrets redacted (set up with the runtime,
-    so commands answered from the index never import :mod:`logging`)."""
+    """Log ``empathy.*`` at ``level`` to whatever ``sys.stderr`` is now, secrets redacted (set
+    up with the runtime, so commands answered from the index never import :mod:`logging`)."""
     import logging
 
-    class RedactingFilter(logging.Filter):
+    class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to the current ``sys.stderr`` (replaced by test runners and CliRunner)."""
+
+        @property  # type: ignore[override]
+        def stream(self) -> Any:
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, _: Any) -> None:
+            pass
+
         def filter(self, record: logging.LogRecord) -> bool:
             message = record.getMessage()
             cleaned = redact(message)
@@ -250,13 +260,8 @@ def install_log_handler(level: str = "WARNING") -> None:
 
     logger = logging.getLogger("empathy")
     logger.setLevel(level)
-    for existing in logger.handlers:
-        if getattr(existing, "empathy_redacting", False):
-            existing.setStream(sys.stderr)  # type: ignore[attr-defined]
-            return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.empathy_redacting = True  # type: ignore[attr-defined]
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.propagate = False
+    if not any(type(h).__name__ == "StderrHandler" for h in logger.handlers):
+        handler = StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False

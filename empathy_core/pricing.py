@@ -18,7 +18,7 @@ import attrs
 from empathy_core.errors import PricingError
 from empathy_core.records import Usage
 
-_DATE_SUFFIX = re.compile(r"-(\d{8}|latest)$")
+_DATE_SUFFIX = re.compile(r"-(\d{8}|latest)\Z")
 PER_TOKENS = 1_000_000
 
 

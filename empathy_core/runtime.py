@@ -57,6 +57,7 @@ class Empathy:
 
     _current: Empathy | None = None
     _current_lock = threading.Lock()
+    _exit_hook = False
 
     def __init__(
         self,
@@ -116,11 +117,16 @@ class Empathy:
         return current.configure()
 
     @classmethod
-    def set_current(cls, empathy: Empathy | None) -> None:
-        """Install ``empathy`` as the process-wide runtime (``None`` resets); closed at exit."""
-        if cls._current is None and empathy is not None:
+    def set_current(cls, empathy: Empathy | None, *, close_previous: bool = True) -> None:
+        """Install ``empathy`` as the process-wide runtime (``None`` resets). The runtime it
+        replaces is closed (its pending records flushed) unless ``close_previous=False``;
+        the current one is closed at exit."""
+        previous, cls._current = cls._current, empathy
+        if previous is None and empathy is not None and not cls._exit_hook:
             atexit.register(cls._close_current)
-        cls._current = empathy
+            cls._exit_hook = True
+        if close_previous and previous is not None and previous is not empathy:
+            previous.close()
 
     @classmethod
     def _close_current(cls) -> None:

@@ -9,11 +9,10 @@ write the results file and record nothing.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-from empathy_anthropic.batch import CUSTOM_ID, BatchResult
+from empathy_anthropic.batch import BATCH_ID, CUSTOM_ID, BatchResult
 from empathy_core import (
     EmpathyError,
     LLMRequest,
@@ -26,7 +25,6 @@ from empathy_core import (
     write_atomically,
 )
 
-BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 REQUIRED = {"custom_id": str, "prompt": str}
 OPTIONAL = {"system": str, "tier": str, "max_tokens": int}
 TIERS = tuple(tier.value for tier in ModelTier)

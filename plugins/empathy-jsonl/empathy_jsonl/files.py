@@ -21,7 +21,7 @@ from empathy_core import StorageError, Usage, UsageRecord, to_dict
 
 log = logging.getLogger("empathy.telemetry.jsonl")
 
-_NAME = re.compile(r"^usage-(\d{4}-\d{2}-\d{2})(?:\.(\d+))?\.jsonl$")
+_NAME = re.compile(r"^usage-(\d{4}-\d{2}-\d{2})(?:\.(\d+))?\.jsonl\Z")
 _REQUIRED = ("workflow", "stage", "tier", "provider", "model", "record_id")
 
 

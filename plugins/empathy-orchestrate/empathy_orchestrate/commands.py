@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from empathy_core import pass_empathy
-from empathy_core.clitypes import BoundedInt, FiniteFloat
+from empathy_core import BoundedInt, FiniteFloat, pass_empathy
 from empathy_orchestrate.healthcheck import MODES
 
 if TYPE_CHECKING:

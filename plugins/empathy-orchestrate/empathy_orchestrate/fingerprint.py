@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from empathy_core.paths import PathError, SkippedFileWarning, read_bytes_bounded
+from empathy_core import PathError, SkippedFileWarning, read_bytes_bounded
 from empathy_orchestrate.layout import MAX_FILE_BYTES
 
 RACY_WINDOW_NS = 2_000_000_000

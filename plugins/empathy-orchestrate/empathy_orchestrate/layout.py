@@ -27,7 +27,7 @@ from pathlib import Path
 
 import attrs
 
-from empathy_core.paths import MiB, PathError, SkippedFileWarning, file_kind, format_size, resolve_within
+from empathy_core import MiB, PathError, SkippedFileWarning, file_kind, format_size, resolve_within
 from empathy_orchestrate.errors import RepositoryError
 
 SKIP_DIRS = frozenset(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from empathy_core.paths import SkippedFileWarning
+from empathy_core import SkippedFileWarning
 from empathy_orchestrate import fingerprint
 from empathy_orchestrate.layout import MAX_FILE_BYTES, Repository, scan
 from empathy_orchestrate.tools import ProjectTool, ToolRunner

@@ -19,7 +19,7 @@ from empathy_sql import schema as sql
 
 DEFAULT_SCHEMA = "empathy"
 CONNECT_TIMEOUT_S = 5
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 
 POSTGRES = sql.Dialect(
     param="%s",

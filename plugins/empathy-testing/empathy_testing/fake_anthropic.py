@@ -40,7 +40,7 @@ from empathy_testing.fake_messages import MessagesEngine, Responder, new_id
 FAKE_API_KEY = "sk-ant-fake-test-key"
 DISCONNECT = "disconnect"
 DEFAULT_RETRY_AFTER_429 = 1.0
-_BATCH = re.compile(r"^/v1/messages/batches/([A-Za-z0-9_-]+)(/cancel|/results)?$")
+_BATCH = re.compile(r"^/v1/messages/batches/([A-Za-z0-9_-]+)(/cancel|/results)?\Z")
 
 
 @attrs.frozen

@@ -20,7 +20,7 @@ import attrs
 from empathy_testing.fake_errors import FakeAPIError
 from empathy_testing.fake_messages import MessagesEngine, new_id, validate_params
 
-CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}\Z")
 MAX_REQUESTS = 100_000
 EXPIRY_SECONDS = 24 * 3600.0
 RESULTS_PATH = "/v1/messages/batches/{}/results"
