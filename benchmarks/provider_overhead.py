@@ -123,8 +123,13 @@ async def run(args: argparse.Namespace, url: str) -> None:
             response = await self.call_llm(input_data["request"])
             return response.text, response.usage.input_tokens, response.usage.output_tokens
 
+    import empathy_anthropic.plugin
+    import empathy_sqlite.plugin
+
     config = load_config()
-    empathy = Empathy(config, entry_points=not args.no_plugins).configure()
+    minimal = [empathy_anthropic.plugin, empathy_sqlite.plugin]  # the provider and the default store
+    empathy = Empathy(config, entry_points=not args.no_plugins, plugins=minimal if args.no_plugins else ())
+    empathy.configure()
     Empathy.set_current(empathy)
     loaded = sorted(name for name, info in empathy.infos.items() if info.status == "loaded")
     print(f"plugins loaded: {', '.join(loaded) or 'none'}; telemetry store: {config.telemetry.store_url()}")
@@ -169,7 +174,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--concurrent-calls", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--no-plugins", action="store_true", help="engine without installed plugins")
+    parser.add_argument(
+        "--no-plugins", action="store_true", help="engine with only the anthropic provider and the SQLite store"
+    )
     args = parser.parse_args()
     proc, url = start_server()
     os.environ.update(
