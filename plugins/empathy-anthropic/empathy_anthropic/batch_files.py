@@ -21,6 +21,7 @@ from empathy_core import (
     PathError,
     cache_dir,
     read_text_bounded,
+    redact,
     to_dict,
     write_atomically,
 )
@@ -61,7 +62,8 @@ def _item_request(item: Any, where: str, default_tier: str) -> tuple[str, LLMReq
             continue
         value = item[key]
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise BatchInputError(f"{where}: {key!r} must be {KIND_NAMES[kind]}, got {json.dumps(value)}")
+            shown = redact(json.dumps(value)[:80])
+            raise BatchInputError(f"{where}: {key!r} must be {KIND_NAMES[kind]}, got {shown}")
     custom_id, prompt = item["custom_id"], item["prompt"]
     if not CUSTOM_ID.match(custom_id):
         raise BatchInputError(
