@@ -161,7 +161,7 @@ class TelemetryConfig:
     retention_days: int = attrs.field(
         default=30, validator=_within(0, 36500, ("day", "days"), " (0: keep forever)")
     )
-    """Days of usage records kept (0 or less: forever); the telemetry sink and
+    """Days of usage records kept, 0 to 36500 (0: forever); the store writer and
     `empathy telemetry prune` enforce it."""
     export_format: str = attrs.field(default="csv", validator=_checked(_name))
     """Default format of telemetry exports."""
@@ -196,9 +196,11 @@ class BatchConfig:
     """Message Batches polling (seconds)."""
 
     poll_interval: float = attrs.field(default=300.0, validator=_within(1, 86400, _SECONDS))
-    """Seconds between two status checks of a submitted batch."""
+    """Seconds between two status checks of a submitted batch (1 to 86400)."""
     timeout: float = attrs.field(default=86400.0, validator=_within(1, 7 * 86400, _SECONDS))
-    """Seconds after which waiting for a batch gives up (the API's limit is 24 h)."""
+    """Seconds after which waiting for a batch gives up, 1 to 604800 (a batch the API has
+    not finished within 24 h expires, so more than a day only helps a batch submitted
+    earlier)."""
 
 
 @attrs.define
