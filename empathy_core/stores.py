@@ -61,6 +61,10 @@ class UsageGroup:
         """Summed cost in USD."""
         return self.cost_nano / NANO
 
+    def plus(self, other: UsageGroup) -> UsageGroup:
+        """This group's key with both groups' sums."""
+        return attrs.evolve(self, **{name: getattr(self, name) + getattr(other, name) for name in SUMMED})
+
     @property
     def usage(self) -> Usage:
         """The summed tokens as one :class:`~empathy_core.records.Usage`."""
@@ -71,6 +75,10 @@ class UsageGroup:
             cache_write_1h_tokens=self.cache_write_1h_tokens,
             cache_read_tokens=self.cache_read_tokens,
         )
+
+
+SUMMED = tuple(f.name for f in attrs.fields(UsageGroup) if f.default is not attrs.NOTHING)
+"""The fields of a :class:`UsageGroup` that are sums (the others are its key)."""
 
 
 @runtime_checkable
@@ -142,18 +150,13 @@ def group_records(records: Iterable[UsageRecord]) -> list[UsageGroup]:
     groups: dict[tuple[object, ...], UsageGroup] = {}
     for r in records:
         key = (r.workflow, r.stage, r.tier, r.provider, r.model, r.batch, r.success)
-        u = r.usage
-        old = groups.get(key) or UsageGroup(*key)
-        groups[key] = attrs.evolve(
-            old,
-            calls=old.calls + 1,
-            cache_hits=old.cache_hits + int(r.cache_hit),
-            input_tokens=old.input_tokens + u.input_tokens,
-            output_tokens=old.output_tokens + u.output_tokens,
-            cache_write_5m_tokens=old.cache_write_5m_tokens + u.cache_write_5m_tokens,
-            cache_write_1h_tokens=old.cache_write_1h_tokens + u.cache_write_1h_tokens,
-            cache_read_tokens=old.cache_read_tokens + u.cache_read_tokens,
-            cost_nano=old.cost_nano + to_nano(r.cost),
-            duration_ms=old.duration_ms + r.duration_ms,
+        one = UsageGroup(
+            *key,
+            calls=1,
+            cache_hits=int(r.cache_hit),
+            **attrs.asdict(r.usage),
+            cost_nano=to_nano(r.cost),
+            duration_ms=r.duration_ms,
         )
+        groups[key] = groups[key].plus(one) if key in groups else one
     return list(groups.values())

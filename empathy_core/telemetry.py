@@ -26,7 +26,7 @@ from empathy_core.errors import ConfigError, EmpathyError, PricingError
 from empathy_core.paths import write_atomically
 from empathy_core.recorder import retention_cutoff
 from empathy_core.records import ModelTier, Usage, UsageRecord, utcnow
-from empathy_core.stores import NANO, TelemetryStore, UsageGroup
+from empathy_core.stores import TelemetryStore, UsageGroup
 
 if TYPE_CHECKING:
     from empathy_core.config import EmpathyConfig
@@ -62,35 +62,26 @@ _TOKEN_KEYS = {
 
 @attrs.define
 class _Sums:
-    """Running totals over usage groups (plain integers: this runs once per group)."""
+    """Running totals over usage groups (integers: exact whatever the order)."""
 
-    calls: int = 0
+    group: UsageGroup = attrs.Factory(lambda: UsageGroup("", "", "", "", "", False, True))
     failures: int = 0
-    cache_hits: int = 0
-    cost_nano: int = 0
-    duration_ms: float = 0.0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
 
     def add(self, group: UsageGroup) -> None:
-        self.calls += group.calls
+        self.group = self.group.plus(group)
         self.failures += 0 if group.success else group.calls
-        self.cache_hits += group.cache_hits
-        self.cost_nano += group.cost_nano
-        self.duration_ms += group.duration_ms
-        self.input_tokens += group.input_tokens
-        self.output_tokens += group.output_tokens
-        self.cache_write_tokens += group.cache_write_5m_tokens + group.cache_write_1h_tokens
-        self.cache_read_tokens += group.cache_read_tokens
+
+    @property
+    def calls(self) -> int:
+        return self.group.calls
 
     @property
     def cost(self) -> float:
-        return self.cost_nano / NANO
+        return self.group.cost
 
     def tokens(self) -> dict[str, int]:
-        parts = (self.input_tokens, self.output_tokens, self.cache_write_tokens, self.cache_read_tokens)
+        u = self.group.usage
+        parts = (u.input_tokens, u.output_tokens, u.cache_creation_tokens, u.cache_read_tokens)
         names = ("input", "output", "cache_write", "cache_read")
         return dict(zip(names, parts, strict=True), total=sum(parts))
 
@@ -100,8 +91,8 @@ class _Sums:
             "failed_calls": self.failures,
             "cost": self.cost,
             "avg_cost_per_call": _ratio(self.cost, self.calls),
-            "cache_hits": self.cache_hits,
-            "cache_hit_rate": 100 * _ratio(self.cache_hits, self.calls),
+            "cache_hits": self.group.cache_hits,
+            "cache_hit_rate": 100 * _ratio(self.group.cache_hits, self.calls),
             "tokens": self.tokens(),
         }
 
@@ -317,10 +308,10 @@ class UsageTracker:
             "success_rate": 100 * _ratio(total.calls - total.failures, total.calls),
             "total_cost": cost,
             "avg_cost_per_call": _ratio(cost, total.calls),
-            "avg_duration_ms": _ratio(total.duration_ms, total.calls),
+            "avg_duration_ms": _ratio(total.group.duration_ms, total.calls),
             "tokens": total.tokens(),
-            "cache_hits": total.cache_hits,
-            "cache_hit_rate": 100 * _ratio(total.cache_hits, total.calls),
+            "cache_hits": total.group.cache_hits,
+            "cache_hit_rate": 100 * _ratio(total.group.cache_hits, total.calls),
             "cache_savings": saved_by_cache,
             "baseline_model": premium,
             "baseline_cost": baseline,
