@@ -69,7 +69,7 @@ class BackendEntry:
     """A storage backend for one URL scheme and role: ``factory(empathy, settings, url) -> store``."""
 
     scheme: str = attrs.field(validator=_name)
-    role: BackendRole = attrs.field(converter=BackendRole.parse)
+    role: BackendRole = attrs.field(converter=lambda value: BackendRole.parse(value))
     factory: Callable[..., Any] = attrs.field(validator=_callable)
 
     @property

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -54,7 +54,7 @@ def check_batch_id(batch_id: str) -> str:
 
 
 def _run(
-    empathy: Empathy, batch_id: str | None, work: Callable[[AnthropicBatchProvider], Awaitable[T]]
+    empathy: Empathy, batch_id: str | None, work: Callable[[AnthropicBatchProvider], Coroutine[Any, Any, T]]
 ) -> tuple[T, list[UsageRecord]]:
     """``work(provider)`` on a fresh event loop -> (its value, the usage records it produced).
 

@@ -63,7 +63,7 @@ def print_show(stats: dict[str, Any], entries: list[dict[str, Any]], store: str)
     if not entries:
         console.print("No calls recorded in this period.")
         return
-    rows = [
+    calls: list[tuple[str, ...]] = [
         (
             e["timestamp"][5:19].replace("T", " "),
             f"{e['workflow']}/{e['stage']}",
@@ -77,12 +77,12 @@ def print_show(stats: dict[str, Any], entries: list[dict[str, Any]], store: str)
     ]
     recent = Table(title=f"Last {len(entries)} calls", title_justify="left")
     for i, column in enumerate(("time (UTC)", "workflow/stage", "model", "in", "out", "cost", "ok")):
-        widest = max(len(column), *(len(row[i]) for row in rows))
+        widest = max(len(column), *(len(row[i]) for row in calls))
         if column in ("workflow/stage", "model"):
             recent.add_column(column)  # may wrap on narrow terminals
         else:
             recent.add_column(column, justify="left" if i == 0 else "right", min_width=widest, no_wrap=True)
-    for row in rows:
+    for row in calls:
         recent.add_row(*row)
     console.print(recent)
 
