@@ -175,7 +175,7 @@ def main() -> None:
     parser.add_argument("--concurrent-calls", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument(
-        "--no-plugins", action="store_true", help="engine with only the anthropic provider and the SQLite store"
+        "--no-plugins", action="store_true", help="only the anthropic provider and the SQLite store"
     )
     args = parser.parse_args()
     proc, url = start_server()
