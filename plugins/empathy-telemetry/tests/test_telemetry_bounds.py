@@ -14,22 +14,6 @@ from empathy_core import Empathy
 from empathy_testing.pytest_plugin import CliResult
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    """The working directory of every command (where ``./empathy.config.yml`` is read)."""
-    return tmp_path
-
-
-@pytest.fixture
-def empathy_cmd(empathy_cli: Callable[..., CliResult], home: Path) -> Callable[..., CliResult]:
-    """``empathy_cmd(*args)``: the ``empathy`` command in ``home``, 160 columns wide."""
-
-    def run(*args: str) -> CliResult:
-        return empathy_cli(*args, cwd=home, env={"COLUMNS": "160"})
-
-    return run
-
-
 def usage_error(done: CliResult) -> str:
     """The one ``Error:`` line of a command that exited 2 without a traceback."""
     return done.error_line(2)

@@ -23,22 +23,6 @@ from empathy_testing.pytest_plugin import CliResult
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    """The working directory of every command (where ``./empathy.config.yml`` is read)."""
-    return tmp_path
-
-
-@pytest.fixture
-def empathy_cmd(empathy_cli: Callable[..., CliResult], home: Path) -> Callable[..., CliResult]:
-    """``empathy_cmd(*args)``: the ``empathy`` command in ``home``, 160 columns wide."""
-
-    def run(*args: str) -> CliResult:
-        return empathy_cli(*args, cwd=home, env={"COLUMNS": "160"})
-
-    return run
-
-
-@pytest.fixture
 def populate(empathy: Any) -> Callable[..., list[UsageRecord]]:
     """``populate(count=12)``: one record every 5 hours, stored through the runtime."""
     empathy.add(sqlite_plugin, name="sqlite", dist="empathy-sqlite")
