@@ -50,7 +50,8 @@ def canary(monkeypatch):
     return CANARY
 
 
-def test_a_key_in_an_error_or_prompt_never_reaches_a_record(canary, empathy_cache_dir):
+def run_ask(provider, *, store_prompts: bool = False):
+    """Run :class:`Ask` on ``provider`` (no store); the result and every record sinks saw."""
     records = []
 
     class Sink:
@@ -60,15 +61,22 @@ def test_a_key_in_an_error_or_prompt_never_reaches_a_record(canary, empathy_cach
 
     config = EmpathyConfig()
     config.telemetry.enabled = False
-    config.telemetry.store_prompts = True
+    config.telemetry.store_prompts = store_prompts
     empathy = Empathy(config, plugins=[Sink()])
-    result = asyncio.run(Ask(empathy=empathy, provider=LeakyProvider()).execute({}))
-    empathy.flush()
+    try:
+        result = asyncio.run(Ask(empathy=empathy, provider=provider).execute({}))
+        empathy.flush()
+    finally:
+        empathy.close()
+    return result, records
+
+
+def test_a_key_in_an_error_or_prompt_never_reaches_a_record(canary, empathy_cache_dir):
+    result, records = run_ask(LeakyProvider(), store_prompts=True)
     assert result.status == "failed"
     [record] = records
     assert CANARY not in record.error and "***" in record.error
     assert CANARY not in record.prompt and "key is ***" in record.prompt
-    empathy.close()
 
 
 def test_log_lines_and_short_quotes_are_redacted(canary, capsys):
@@ -105,17 +113,6 @@ def test_provider_usage_is_kept_when_nothing_leaks(empathy_cache_dir):
         async def complete(self, request):
             return LLMResponse(text="ok", model="claude-haiku-4-5", usage=Usage(3, 1), provider="fine")
 
-    records = []
-
-    class Sink:
-        @hookimpl
-        def empathy_record_usage(self, record):
-            records.append(record)
-
-    config = EmpathyConfig()
-    config.telemetry.enabled = False
-    empathy = Empathy(config, plugins=[Sink()])
-    assert asyncio.run(Ask(empathy=empathy, provider=Fine()).execute({})).succeeded
-    empathy.flush()
+    result, records = run_ask(Fine())
+    assert result.succeeded
     assert records[0].error is None and records[0].prompt is None  # prompts are off by default
-    empathy.close()
