@@ -22,19 +22,15 @@ HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 """Microseconds in a day: the bucket of the per-day rollup tables."""
 
-GROUP_KEYS = ("workflow", "stage", "tier", "provider", "model", "batch", "success")
+GROUP_KEYS = tuple(f.name for f in attrs.fields(UsageGroup) if f.default is attrs.NOTHING)
 """The columns a :class:`UsageGroup` is keyed by (and the rollup tables' key after ``day``)."""
 
-SUM_COLUMNS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "cache_read_tokens",
-    "cost_nano",
-    "duration_ms",
+SUM_COLUMNS = tuple(
+    f.name
+    for f in attrs.fields(UsageGroup)
+    if f.default is not attrs.NOTHING and f.name not in ("calls", "cache_hits")
 )
-"""The per-row quantities a :class:`UsageGroup` sums."""
+"""The per-row quantities a :class:`UsageGroup` sums (its counts, ``calls`` and ``cache_hits``, aside)."""
 
 _USAGE_COLUMNS = tuple(f.name for f in attrs.fields(Usage))
 _RENAMED = {"usage": _USAGE_COLUMNS, "cost": ("cost_nano",), "timestamp": (), "record_id": ()}
