@@ -41,7 +41,7 @@ from empathy_core.registry import (
     strategy_register,
     workflow_register,
 )
-from empathy_core.stash import Stash, StashKey
+from empathy_core.stash import Stash
 from empathy_core.usage_writer import UsageWriter
 
 T = TypeVar("T")
@@ -75,6 +75,7 @@ class Empathy:
         self.stash = Stash()
         self._settings: dict[str, Any] = {}
         self._providers: dict[str, Any] = {}
+        self._strategies: dict[str, Any] = {}
         self._backends: dict[tuple[BackendRole, str], Any] = {}
         self._chains: dict[str, Handler] = {}
         self._writer = UsageWriter(self._deliver)
@@ -240,13 +241,15 @@ class Empathy:
                 self._providers[name] = providers[name].factory(self, self.settings_of(owner))
             return self._providers[name]
 
+    def _backend_registry(self) -> Registry:
+        return self.plugin_manager.collect(
+            "empathy_register_backends", "backend", backend_register, lambda e: e.name
+        )
+
     def backends(self, role: BackendRole | str) -> dict[str, BackendEntry]:
         """URL scheme -> :class:`~empathy_core.registry.BackendEntry` for ``role``."""
         role = BackendRole.parse(role)
-        registry = self.plugin_manager.collect(
-            "empathy_register_backends", "backend", backend_register, lambda e: e.name
-        )
-        return {entry.scheme: entry for entry in registry.values() if entry.role is role}
+        return {entry.scheme: entry for entry in self._backend_registry().values() if entry.role is role}
 
     def backend_url(self, role: BackendRole | str) -> str:
         """The configured URL for ``role`` (every role defaults to the SQLite file under
@@ -275,9 +278,7 @@ class Empathy:
         with self._lock:
             if (role, url) not in self._backends:
                 entry = self.check_backend_url(role, url)
-                owner = self.plugin_manager.collect(
-                    "empathy_register_backends", "backend", backend_register, lambda e: e.name
-                ).owners[entry.name]
+                owner = self._backend_registry().owners[entry.name]
                 self._backends[(role, url)] = entry.factory(self, self.settings_of(owner), url)
             return self._backends[(role, url)]
 
@@ -290,13 +291,14 @@ class Empathy:
     def strategy(self, name: str | None = None) -> Any:
         """The strategy ``name`` (default ``adaptive_routing.strategy``), built once."""
         name = name or self.config.adaptive_routing.strategy
-        built = self.stash.setdefault(_STRATEGIES, {})
-        if name not in built:
-            strategies = self.strategies()
-            if name not in strategies:
-                raise UnknownNameError(_unknown("router strategy", name, strategies))
-            built[name] = strategies[name].factory(self, self.settings_of(strategies.owners[name]))
-        return built[name]
+        with self._lock:
+            if name not in self._strategies:
+                strategies = self.strategies()
+                if name not in strategies:
+                    raise UnknownNameError(_unknown("router strategy", name, strategies))
+                owner = strategies.owners[name]
+                self._strategies[name] = strategies[name].factory(self, self.settings_of(owner))
+            return self._strategies[name]
 
     def level_handlers(self) -> Registry:
         """``(level, name)`` -> :class:`~empathy_core.registry.LevelHandlerEntry`."""
@@ -438,9 +440,6 @@ class Empathy:
         store_records(self, records)
         for record in records:
             self.call("empathy_record_usage", record=record)
-
-
-_STRATEGIES = StashKey[dict[str, Any]]("strategies")
 
 
 def _by_name(entry: Any) -> Hashable:
