@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("empathy.routing")
 
 
+def tier_map_route(context: RouteContext) -> RouteDecision:
+    """The decision when no strategy answers: the workflow's own tier, the provider's model."""
+    return RouteDecision(tier=context.tier, reason="the workflow's tier map", strategy="static")
+
+
 class EnginePlugin:
     """Routing fallback: the configured strategy when routing is on, else the tier map."""
 
@@ -32,6 +37,4 @@ class EnginePlugin:
             else:
                 if decision is not None:
                     return decision
-        return RouteDecision(
-            tier=context.tier, model=None, reason="the workflow's tier map", strategy="static"
-        )
+        return tier_map_route(context)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from empathy_core.builtin import tier_map_route
 from empathy_core.errors import EmpathyError
 from empathy_core.middleware import LLMCallContext
 from empathy_core.records import (
@@ -278,7 +279,7 @@ class BaseWorkflow(abc.ABC):
         )
         decision = self.empathy.call_first("empathy_select_route", context=context)
         if not isinstance(decision, RouteDecision):
-            return RouteDecision(tier=context.tier, reason="the workflow's tier map", strategy="static")
+            return tier_map_route(context)  # the engine's fallback plugin was disabled
         return decision
 
     async def _run_one(self, name: str, data: dict[str, Any], run_id: str) -> StageResult:
