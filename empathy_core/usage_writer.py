@@ -89,10 +89,14 @@ class UsageWriter:
         """Records queued and not yet delivered."""
         return self._queued - self._done
 
+    def _take(self) -> list[Any]:
+        """Up to one batch from the front of the queue (the caller holds the lock)."""
+        return [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
+
     def _drain_here(self) -> None:
         """Deliver what is queued on the calling thread (the writer thread is gone)."""
         while self._queue:
-            batch = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
+            batch = self._take()
             self._deliver_safely(batch)
             self._done += len(batch)
 
@@ -113,7 +117,7 @@ class UsageWriter:
                     if remaining <= 0:
                         break
                     self._cond.wait(remaining)
-                batch = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
+                batch = self._take()
             self._deliver_safely(batch)
             with self._cond:
                 self._done += len(batch)
