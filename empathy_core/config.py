@@ -214,6 +214,37 @@ class RedisConfig:
 
 
 @attrs.define
+class CoordinationConfig:
+    """Heartbeats, signals, events, approvals and short-term memory: where and how long."""
+
+    store: str = attrs.field(default="", validator=_url(empty="the default"))
+    """Store URL for every coordination role and short-term memory (``sqlite:///path``,
+    ``redis://host:port/db``); empty: ``redis.url`` when ``redis.enabled``, else
+    ``sqlite:///<cache dir>/coordination.db``."""
+    heartbeats: bool = False
+    """Every workflow run beats and publishes its progress events (as
+    ``enable_heartbeat_tracking=True`` does for one workflow)."""
+    heartbeat_ttl: float = attrs.field(default=30.0, validator=_within(1, 86400, _SECONDS))
+    """Seconds without a beat after which a running agent is stale (1 to 86400)."""
+    event_retention: int = attrs.field(default=10_000, validator=_within(1, 10**7, ("event", "events")))
+    """Events kept per event type; older ones are dropped (1 to 10,000,000)."""
+
+
+@attrs.define
+class ApprovalRule:
+    """A stage that waits for a human decision before it runs."""
+
+    workflow: str = attrs.field(validator=_checked(_name))
+    """Workflow name."""
+    stage: str = attrs.field(validator=_checked(_name))
+    """Stage name."""
+    timeout: float = attrs.field(default=300.0, validator=_within(1, 7 * 86400, _SECONDS))
+    """Seconds to wait; no answer by then is a rejection (1 to 604800)."""
+    approval_type: str = ""
+    """What is asked, shown to the approver; empty: ``run_<stage>``."""
+
+
+@attrs.define
 class PluginsConfig:
     """``plugins:``: which to disable and per-plugin settings (validated by each plugin)."""
 
@@ -243,6 +274,10 @@ class EmpathyConfig:
     """Message Batches polling."""
     redis: RedisConfig = attrs.Factory(RedisConfig)
     """Optional Redis server."""
+    coordination: CoordinationConfig = attrs.Factory(CoordinationConfig)
+    """Agent coordination and short-term memory."""
+    approvals: list[ApprovalRule] = attrs.Factory(list)
+    """Stages that wait for a human approval before they run."""
     pricing: dict[str, ModelPrice] = attrs.Factory(dict)
     """Price overrides per model id: ``{input: USD per million tokens, output: ...}``."""
     plugins: PluginsConfig = attrs.Factory(PluginsConfig)
@@ -255,6 +290,18 @@ class EmpathyConfig:
     def model_for(self, tier: ModelTier | str) -> str:
         """Model id configured for ``tier``."""
         return getattr(self.tier_defaults, ModelTier.parse(tier).value)
+
+    def coordination_url(self) -> str:
+        """Where coordination roles and short-term memory live (see ``coordination.store``)."""
+        if self.coordination.store:
+            return self.coordination.store
+        if self.redis.enabled:
+            return self.redis.url
+        return f"sqlite:///{cache_dir() / 'coordination.db'}"
+
+    def approval_rule(self, workflow: str, stage: str) -> ApprovalRule | None:
+        """The ``approvals:`` rule for ``stage`` of ``workflow``, if any."""
+        return next((r for r in self.approvals if r.workflow == workflow and r.stage == stage), None)
 
     def price_table(self) -> PriceTable:
         """Shipped prices with ``pricing:`` overrides applied."""

@@ -252,10 +252,11 @@ class Empathy:
         return {entry.scheme: entry for entry in self._backend_registry().values() if entry.role is role}
 
     def backend_url(self, role: BackendRole | str) -> str:
-        """The configured URL for ``role`` (every role defaults to the SQLite file under
-        the cache directory that ``telemetry.store`` defaults to)."""
-        del role  # one store URL serves every role until a role gets its own key
-        return self.config.telemetry.store_url()
+        """The configured URL for ``role``: ``telemetry.store`` for telemetry and checkpoints,
+        :meth:`EmpathyConfig.coordination_url` for coordination roles and memory."""
+        if BackendRole.parse(role) in (BackendRole.TELEMETRY, BackendRole.CHECKPOINTS):
+            return self.config.telemetry.store_url()
+        return self.config.coordination_url()
 
     def check_backend_url(self, role: BackendRole | str, url: str) -> BackendEntry:
         """The entry serving ``url`` for ``role``; :class:`StorageError` naming what is installed."""

@@ -92,7 +92,9 @@ class BaseWorkflow(abc.ABC):
     Subclasses set ``name``, ``description``, ``stages`` (names, or tuples of names that
     may run concurrently) and ``tier_map`` (stage -> tier, default ``default_tier``), and
     implement :meth:`run_stage`. ``max_cost`` / ``max_latency_ms`` are limits handed to
-    the routing strategy.
+    the routing strategy. ``approvals`` (stage -> seconds to wait) names stages that wait
+    for a human approval, like the ``approvals:`` config; ``enable_heartbeat_tracking``
+    makes the run beat and publish progress events (both served by a coordination plugin).
     """
 
     name: ClassVar[str] = ""
@@ -100,6 +102,7 @@ class BaseWorkflow(abc.ABC):
     stages: ClassVar[Sequence[str | tuple[str, ...]]] = ()
     tier_map: ClassVar[Mapping[str, ModelTier]] = {}
     default_tier: ClassVar[ModelTier] = ModelTier.CAPABLE
+    approvals: ClassVar[Mapping[str, float]] = {}
 
     def __init__(
         self,
