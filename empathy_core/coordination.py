@@ -182,7 +182,7 @@ class ApprovalResponse:
 class HeartbeatStore(Protocol):
     """Role ``heartbeats``: the latest :class:`Heartbeat` per agent.
 
-    A beat is kept at least until ``last_beat + 10 × ttl`` (so stale agents can be listed)
+    A beat is kept at least until ``last_beat + 10 * ttl`` (so stale agents can be listed)
     and may be dropped after; a new beat for the same agent replaces the old one.
     """
 
