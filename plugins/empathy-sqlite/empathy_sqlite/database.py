@@ -21,7 +21,6 @@ MEMORY = ":memory:"
 BUSY_TIMEOUT_MS = 60_000
 CACHE_KIB = 32 * 1024
 """Page cache per connection: keeps the record-id index hot for large stores."""
-_MAGIC = b"SQLite format 3\x00"
 
 SQLITE = sql.Dialect(
     param="?",
@@ -58,28 +57,23 @@ def database_path(url: str) -> str:
 
 
 def _check_file(url: str, path: str) -> None:
-    """Refuse anything at ``path`` that is not an SQLite database (before opening it)."""
+    """Refuse a directory at ``path``; create the parent directory of a new file.
+
+    The file itself is never opened here: closing any descriptor of a database file drops
+    every POSIX lock this process holds on it, including those of open SQLite connections
+    (after which another process may think it is the last one and reset the WAL under
+    them). SQLite checks the header itself (:func:`_refuse_foreign`).
+    """
     if path == MEMORY:
         return
     file = Path(path)
     if file.is_dir():
-        raise StorageError(f"telemetry store {url}: {path} is a directory, not a database file")
+        raise StorageError(f"store {url}: {path} is a directory, not a database file")
     if not file.exists():
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"store {url}: cannot create directory {file.parent}: {exc}") from None
-        return
-    try:
-        with file.open("rb") as handle:
-            header = handle.read(len(_MAGIC))
-    except OSError as exc:
-        raise StorageError(f"store {url}: cannot read {path}: {exc}") from None
-    if header and header != _MAGIC:
-        raise StorageError(
-            f"store {url}: {path} is not an SQLite database; refusing to use or overwrite it "
-            f"(point the store URL at another file)"
-        )
 
 
 def connect(url: str, component: str, migrations: Sequence[sql.Migration]) -> sqlite3.Connection:
@@ -120,7 +114,20 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
 
 
 def _refuse_foreign(conn: sqlite3.Connection, url: str, path: str) -> None:
-    tables = _tables(conn)
+    """Refuse a file that is not SQLite, or an SQLite database of another application.
+
+    Runs before anything is written: reading the schema of a file without SQLite's header
+    fails with ``SQLITE_NOTADB`` and leaves the file as it was.
+    """
+    try:
+        tables = _tables(conn)
+    except sqlite3.DatabaseError as exc:
+        if exc.sqlite_errorcode != sqlite3.SQLITE_NOTADB:
+            raise
+        raise StorageError(
+            f"store {url}: {path} is not an SQLite database; refusing to use or overwrite it "
+            f"(point the store URL at another file)"
+        ) from None
     if tables and sql.SCHEMA_TABLE not in tables:
         shown = ", ".join(sorted(tables)[:5])
         raise StorageError(

@@ -24,17 +24,14 @@ and the one day that straddle the cutoff from the rows left in them.
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeVar
 
-from empathy_core import StorageError, UsageRecord, redact_url
+from empathy_core import UsageRecord
 from empathy_sql import schema as sql
 from empathy_sql.rows import to_us
-from empathy_sqlite.database import SQLITE, connect
-
-T = TypeVar("T")
+from empathy_sqlite.database import SQLITE
+from empathy_sqlite.store import SQLiteStore
 
 COMPONENT = "telemetry"
 
@@ -55,7 +52,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _INSERT = sql.insert_usage(SQLITE)
 
 
-class SQLiteTelemetryStore(sql.SqlTelemetryReads):
+class SQLiteTelemetryStore(SQLiteStore, sql.SqlTelemetryReads):
     """A :class:`~empathy_core.TelemetryStore` in one SQLite file (WAL mode).
 
     Safe for several threads (one connection behind a lock) and several processes
@@ -64,39 +61,14 @@ class SQLiteTelemetryStore(sql.SqlTelemetryReads):
     """
 
     dialect = SQLITE
-
+    role = "telemetry"
+    component = COMPONENT
+    migrations = MIGRATIONS
     schema_version = SCHEMA_VERSION
 
     def __init__(self, url: str) -> None:
-        self.url = redact_url(url)
-        self._lock = threading.RLock()
         self._groups: sql.GroupIds = {}
-        self._conn: sqlite3.Connection | None = connect(url, COMPONENT, MIGRATIONS)
-
-    def __repr__(self) -> str:
-        return f"SQLiteTelemetryStore({self.url!r})"
-
-    # -- plumbing ----------------------------------------------------------------------
-
-    def _run(self, action: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
-        """Run ``action`` under the lock (in a write transaction if ``write``)."""
-        with self._lock:
-            if self._conn is None:
-                raise StorageError(f"telemetry store {self.url} is closed")
-            conn = self._conn
-            try:
-                if not write:
-                    return action(conn)
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = action(conn)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-                return result
-            except sqlite3.Error as exc:
-                raise StorageError(f"telemetry store {self.url}: {exc}") from None
+        super().__init__(url)
 
     # -- TelemetryStore ----------------------------------------------------------------
 
@@ -140,10 +112,3 @@ class SQLiteTelemetryStore(sql.SqlTelemetryReads):
                 conn.execute(f"DELETE FROM {table}")  # groups stay: other writers cache their ids
 
         self._run(clear, write=True)
-
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
