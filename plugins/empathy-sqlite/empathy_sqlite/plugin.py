@@ -1,6 +1,7 @@
-"""Entry-point module: registers ``sqlite://`` for the telemetry role.
+"""Entry-point module: registers ``sqlite://`` for the telemetry role and every
+coordination role (heartbeats, signals, events, approvals, memory).
 
-``sqlite3`` and the store module are imported only when a store is opened.
+``sqlite3`` and the store modules are imported only when a store is opened.
 """
 
 from __future__ import annotations
@@ -26,6 +27,52 @@ def open_telemetry_store(empathy: Empathy, settings: None, url: str) -> Any:
     return SQLiteTelemetryStore(url)
 
 
+def open_heartbeat_store(empathy: Empathy, settings: None, url: str) -> Any:
+    """Factory for role ``heartbeats``."""
+    from empathy_sqlite.heartbeats import SQLiteHeartbeatStore
+
+    return SQLiteHeartbeatStore(url)
+
+
+def open_signal_store(empathy: Empathy, settings: None, url: str) -> Any:
+    """Factory for role ``signals``."""
+    from empathy_sqlite.signals import SQLiteSignalStore
+
+    return SQLiteSignalStore(url)
+
+
+def open_event_store(empathy: Empathy, settings: None, url: str) -> Any:
+    """Factory for role ``events``: each type keeps ``coordination.event_retention`` events."""
+    from empathy_sqlite.events import SQLiteEventStore
+
+    return SQLiteEventStore(url, retention=empathy.config.coordination.event_retention)
+
+
+def open_approval_store(empathy: Empathy, settings: None, url: str) -> Any:
+    """Factory for role ``approvals``."""
+    from empathy_sqlite.approvals import SQLiteApprovalStore
+
+    return SQLiteApprovalStore(url)
+
+
+def open_memory_store(empathy: Empathy, settings: None, url: str) -> Any:
+    """Factory for role ``memory``."""
+    from empathy_sqlite.memory import SQLiteMemoryStore
+
+    return SQLiteMemoryStore(url)
+
+
+FACTORIES: dict[str, Callable[..., Any]] = {
+    "telemetry": open_telemetry_store,
+    "heartbeats": open_heartbeat_store,
+    "signals": open_signal_store,
+    "events": open_event_store,
+    "approvals": open_approval_store,
+    "memory": open_memory_store,
+}
+
+
 @hookimpl
 def empathy_register_backends(register: Callable[..., None]) -> None:
-    register("sqlite", "telemetry", open_telemetry_store)
+    for role, factory in FACTORIES.items():
+        register("sqlite", role, factory)
