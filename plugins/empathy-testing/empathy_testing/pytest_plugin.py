@@ -213,3 +213,35 @@ def empathy_cli(empathy_cache_dir: Path, tmp_path: Path) -> Callable[..., CliRes
         return CliResult(tuple(args), done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@pytest.fixture
+def recompute() -> Callable[..., float]:
+    """``recompute(model, raw_usage, batch=False)``: USD from raw API usage and pricing.json.
+
+    Independent of ``empathy_core.pricing``: reads the shipped file and applies the
+    documented formula.
+    """
+    import json
+    import re
+    from importlib import resources
+
+    data = json.loads(resources.files("empathy_core").joinpath("data/pricing.json").read_text())
+    mult = data["multipliers"]
+
+    def cost(model: str, raw: dict[str, Any], batch: bool = False) -> float:
+        price = data["models"][re.sub(r"-(\d{8}|latest)$", "", model)]
+        split = raw.get("cache_creation") or {}
+        write_5m = split.get("ephemeral_5m_input_tokens", 0)
+        write_1h = split.get("ephemeral_1h_input_tokens", 0)
+        assert write_5m + write_1h == raw.get("cache_creation_input_tokens", 0)
+        total = (
+            raw["input_tokens"] * price["input"]
+            + raw["output_tokens"] * price["output"]
+            + write_5m * price["input"] * mult["cache_write_5m"]
+            + write_1h * price["input"] * mult["cache_write_1h"]
+            + raw.get("cache_read_input_tokens", 0) * price["input"] * mult["cache_read"]
+        ) / 1_000_000
+        return total * mult["batch"] if batch else total
+
+    return cost
