@@ -45,6 +45,9 @@ FIRST_PARTY_DISTS = frozenset(
         "empathy-telemetry",
         "empathy-orchestrate",
         "empathy-code-review",
+        "empathy-redis",
+        "empathy-coordination",
+        "empathy-batch",
     }
 )
 _MAX_ERROR = 300

@@ -36,5 +36,8 @@ def empathy_llm_middleware() -> Any:
 @hookimpl
 def empathy_register_commands(cli: Any) -> None:
     from empathy_anthropic.commands import batch
+    from empathy_core import get_or_create_group
 
-    cli.add_command(batch)
+    shared = get_or_create_group(cli, "batch", help=batch.help)  # empathy-batch adds to it too
+    for command in batch.commands.values():
+        shared.add_command(command)
