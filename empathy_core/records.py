@@ -183,7 +183,9 @@ class RouteDecision:
 
 @attrs.define
 class StageResult:
-    """Outcome of one stage: ``status`` is ``success``, ``failed`` or ``skipped``."""
+    """Outcome of one stage: ``status`` is ``success``, ``failed``, ``skipped``, or the
+    ``run_status`` of the :class:`~empathy_core.EmpathyError` that stopped it (for example
+    ``budget_exceeded``)."""
 
     name: str
     tier: ModelTier
@@ -202,8 +204,10 @@ class StageResult:
 class WorkflowResult:
     """Outcome of ``await workflow.execute(...)``.
 
-    ``status`` is ``success`` only when every stage succeeded; otherwise ``failed`` with
-    ``failed_stage`` and ``error`` set, and the results of the stages that ran are kept.
+    ``status`` is ``success`` only when every stage succeeded; otherwise the status of the
+    stage that stopped the run (``failed``, or an error's ``run_status`` such as
+    ``budget_exceeded``) with ``failed_stage`` and ``error`` set, and the results of the
+    stages that ran are kept.
     Supports ``result["status"]`` style access for the seeds' examples.
     """
 

@@ -218,7 +218,9 @@ class BaseWorkflow(abc.ABC):
     # -- execution -------------------------------------------------------------------
 
     async def execute(self, input_data: Mapping[str, Any] | None = None) -> WorkflowResult:
-        """Run every stage; a failing stage ends the run with status ``failed``.
+        """Run every stage; a failing stage ends the run with status ``failed`` (or the
+        ``run_status`` of the :class:`~empathy_core.errors.EmpathyError` that stopped it,
+        such as ``budget_exceeded``).
 
         Each stage's input is the workflow input updated with the outputs of the stages
         before it (dict outputs are merged, others stored under the stage name). Usage
@@ -238,11 +240,11 @@ class BaseWorkflow(abc.ABC):
             result.stages.extend(outcomes)
             for outcome in outcomes:
                 await self._announce("empathy_stage_finished", workflow=self, run_id=run_id, result=outcome)
-            failed = next((o for o in outcomes if o.status == "failed"), None)
+            failed = next((o for o in outcomes if o.status not in ("success", "skipped")), None)
             if failed is not None:
-                result.status = "failed"
+                result.status = failed.status
                 result.failed_stage = failed.name
-                result.error = f"stage {failed.name!r} failed: {failed.error}"
+                result.error = f"stage {failed.name!r} {_ended(failed.status)}: {failed.error}"
                 break
             for outcome in outcomes:
                 if isinstance(outcome.output, Mapping):
@@ -305,7 +307,7 @@ class BaseWorkflow(abc.ABC):
             return StageResult(
                 name=name,
                 tier=ctx.tier,
-                status="failed",
+                status=_failure_status(exc),
                 cost=ctx.cost,
                 duration_ms=(time.perf_counter() - started) * 1000,
                 error=str(exc) if isinstance(exc, EmpathyError) else f"{type(exc).__name__}: {exc}",
@@ -326,6 +328,16 @@ class BaseWorkflow(abc.ABC):
             model=ctx.model,
             reason=ctx.route.reason if ctx.route else "",
         )
+
+
+def _failure_status(exc: BaseException) -> str:
+    """``failed``, or the ``run_status`` an :class:`EmpathyError` subclass declares."""
+    status = getattr(exc, "run_status", None) if isinstance(exc, EmpathyError) else None
+    return status if isinstance(status, str) and status else "failed"
+
+
+def _ended(status: str) -> str:
+    return "failed" if status == "failed" else f"ended {status}"
 
 
 def _unpack(stage: str, returned: Any) -> StageOutput:
