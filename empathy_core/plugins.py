@@ -48,6 +48,7 @@ FIRST_PARTY_DISTS = frozenset(
         "empathy-redis",
         "empathy-coordination",
         "empathy-batch",
+        "empathy-routing",
     }
 )
 _MAX_ERROR = 300
