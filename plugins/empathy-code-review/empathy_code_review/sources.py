@@ -17,7 +17,8 @@ from typing import Any
 
 import attrs
 
-from empathy_core import EmpathyError, PathError, SkippedFileWarning, read_text_bounded, resolve_within
+from empathy_code_review.staged import InputError
+from empathy_core import PathError, SkippedFileWarning, read_text_bounded, resolve_within
 
 SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", "build", "dist"})
 MAX_FILE_BYTES = 200_000  # per file: every byte collected is sent to the provider
@@ -31,20 +32,25 @@ class SourceFile:
     text: str
 
 
-class ReviewInputError(EmpathyError):
-    """The review input names a path that does not exist or has nothing to review."""
+def line_count(text: str) -> int:
+    """Lines of ``text`` (a last line without a newline counts)."""
+    return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
 
-    exit_code = 2
+
+class ReviewInputError(InputError):
+    """The review input names a path that does not exist or has nothing to review (exit 2)."""
 
 
-def collect_sources(root: str, files: Iterable[str] = (), limit: int = 50) -> list[SourceFile]:
+def collect_sources(
+    root: str, files: Iterable[str] = (), limit: int = 50, *, required: bool = True
+) -> list[SourceFile]:
     """``files`` under ``root`` (or every ``*.py`` below it), at most ``limit`` files.
 
     ``files`` must be a list of paths relative to ``root``. A named file that is outside
     ``root``, missing, not a regular file, larger than ``MAX_FILE_BYTES`` or not UTF-8 is a
     :class:`ReviewInputError` (exit code 2). When walking the tree, such files are skipped
     with a :class:`SkippedFileWarning` saying why, and ``SKIP_DIRS`` and symlinked
-    directories are not entered.
+    directories are not entered. Finding no file is an error unless ``required`` is false.
     """
     if not isinstance(root, str):
         raise ReviewInputError(f"path must be a directory path, got {_kind(root)}")
@@ -62,7 +68,7 @@ def collect_sources(root: str, files: Iterable[str] = (), limit: int = 50) -> li
                 sources.append(source)
                 if len(sources) == limit:
                     break
-    if not sources:
+    if not sources and required:
         raise ReviewInputError(f"no Python files to review under {root!r}")
     return sources
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -117,10 +118,14 @@ def test_files_must_be_a_list_of_paths(tree: Path, files: Any, expected: str) ->
     assert expected in str(caught.value)
 
 
-def test_the_workflow_sends_nothing_from_outside(run_workflow: Any, tree: Path) -> None:
+def test_the_workflow_sends_nothing_from_outside(
+    on_anthropic: Any, fake_anthropic: Any, run_workflow: Any, tree: Path
+) -> None:
     os.symlink(tree.parent / "outside" / "passwd", tree / "src" / "p.py")
     with pytest.warns(SkippedFileWarning, match="src/p.py"):
-        result = run_workflow(CodeReviewWorkflow, {"path": str(tree)})
-    assert result.status == "success", result.error
+        result = run_workflow(CodeReviewWorkflow, {"path": str(tree)}, provider="anthropic")
     assert result.output["files"] == ["src/app.py"]
-    assert SECRET not in repr(result.output)
+    sent = fake_anthropic.received("/v1/messages")
+    assert len(sent) == 2 and all("def main():" in json.dumps(r.body) for r in sent)
+    assert all(SECRET not in json.dumps(r.body) for r in sent)
+    assert SECRET not in repr(result)

@@ -1,0 +1,249 @@
+"""``AnalyserWorkflow``: analyser stages that always run, LLM stages that run when they can.
+
+The base of the workflow plugins (code-review, security-audit, bug-predict, test-gen).
+A subclass implements :meth:`prepare` (check the input; a bad one raises an
+exit-code-2 error before any stage runs), one ``async stage_<name>(tier, data)`` per
+stage (returning ``(output, tokens_in, tokens_out)``, or just the output dict for a
+stage that calls no model) and :meth:`report` (the result's output, from the merged
+outputs of the stages). What this class adds to :class:`~empathy_core.BaseWorkflow`:
+
+- While a stage runs, a spinner on stderr names it, when stderr is a terminal.
+- An LLM stage that cannot run is **skipped**, never faked: :meth:`llm_unavailable`
+  says why (``"offline": true`` in the input, or the ``anthropic`` provider without an
+  API key). The stage returns ``self.skipped`` when :meth:`llm_skip` says so, or
+  ``self.skip(stage, reason)`` for a reason of its own; after the run its
+  ``StageResult.status`` is ``skipped`` with the reason.
+- A stage whose model reply cannot be used (no JSON where JSON was asked) notes it with
+  :meth:`degrade`. A skip for lack of a key, or a degraded stage, makes the run's status
+  ``partial`` with ``error`` saying what is missing; a skip asked for (offline) or
+  decided by the workflow (nothing to escalate) keeps it ``success``.
+- The output is ``{"status", **report, "cost", "tokens", "skipped"}``: ``cost`` is the
+  sum of the run's usage records (what the provider billed), ``tokens`` their totals.
+
+A stage that raised still fails the run (status ``failed``, output as the engine left it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any, ClassVar
+
+import attrs
+
+from empathy_code_review.replies import JSON_ONLY, ReplyError, parse_json_reply
+from empathy_core import BaseWorkflow, EmpathyError, LLMRequest, ModelTier, Usage, WorkflowResult, shorten
+
+NO_KEY = "no API key: set ANTHROPIC_API_KEY or api_key in empathy.config.yml to run the LLM stages"
+OFFLINE = "offline: the input asked for the analysers only"
+KEYED_PROVIDERS = frozenset({"anthropic"})
+
+
+class InputError(EmpathyError):
+    """The workflow input is wrong: a usage mistake (exit code 2), raised before any stage."""
+
+    exit_code = 2
+
+
+@attrs.define
+class StageNote:
+    """Why a stage was skipped or its output is incomplete; ``degraded`` makes the run partial."""
+
+    stage: str
+    reason: str
+    skipped: bool
+    degraded: bool
+
+
+@attrs.define
+class RunState:
+    """One ``execute``: what :meth:`AnalyserWorkflow.prepare` returned, and the notes."""
+
+    prepared: Any
+    llm_unavailable: tuple[str, bool] | None
+    notes: list[StageNote] = attrs.Factory(list)
+
+
+@attrs.define
+class Asked:
+    """A structured reply: the JSON object (``None`` when unusable) and the call's usage."""
+
+    value: dict[str, Any] | None
+    usage: Usage
+    model: str
+
+
+_run: ContextVar[RunState | None] = ContextVar("empathy_analyser_run", default=None)
+
+
+class AnalyserWorkflow(BaseWorkflow):
+    """A workflow of analyser stages and LLM stages; see the module docstring."""
+
+    input_error: ClassVar[type[InputError]] = InputError
+    """The error a bad input raises (subclasses name their own; exit code 2)."""
+
+    # -- what subclasses implement -------------------------------------------------------
+
+    def prepare(self, data: Mapping[str, Any]) -> Any:
+        """Check ``data``; return what the stages need (read with :attr:`prepared`)."""
+        return None
+
+    def report(self, merged: dict[str, Any]) -> dict[str, Any]:
+        """The output's keys from ``merged`` (every stage's dict output, in order)."""
+        return merged
+
+    # -- the run -------------------------------------------------------------------------
+
+    @property
+    def state(self) -> RunState:
+        run = _run.get()
+        if run is None:
+            raise RuntimeError(f"{self.name}: stages run only inside execute()")
+        return run
+
+    @property
+    def prepared(self) -> Any:
+        return self.state.prepared
+
+    async def execute(self, input_data: Mapping[str, Any] | None = None) -> WorkflowResult:
+        """Check the input (:meth:`prepare`: a bad one raises, exit 2), run, then report."""
+        data = dict(input_data or {})
+        if "offline" in data and not isinstance(data["offline"], bool):
+            raise self.input_error(f"offline must be true or false, got {shorten(data['offline'])}")
+        state = RunState(self.prepare(data), self.llm_unavailable(data))
+        token = _run.set(state)
+        try:
+            result = await super().execute(data)
+            self._finish(result, state)
+        finally:
+            _run.reset(token)
+        return result
+
+    async def run_stage(self, stage_name: str, tier: ModelTier, input_data: dict[str, Any]) -> Any:
+        """``await self.stage_<stage_name>(tier, input_data)``, with progress on a terminal."""
+        method = getattr(self, f"stage_{stage_name}")
+        with _progress(self, stage_name):
+            returned = await method(tier, input_data)
+        return (returned, 0, 0) if isinstance(returned, Mapping) else returned
+
+    @property
+    def skipped(self) -> tuple[dict[str, Any], int, int]:
+        """What a skipped stage returns: no output, no tokens."""
+        return {}, 0, 0
+
+    def llm_unavailable(self, data: Mapping[str, Any]) -> tuple[str, bool] | None:
+        """``(reason, degraded)`` when the LLM stages cannot run, else ``None``."""
+        if data.get("offline") is True:
+            return OFFLINE, False
+        provider = self._provider_name or self.config.provider
+        if provider in KEYED_PROVIDERS and not (self.config.api_key or os.environ.get("ANTHROPIC_API_KEY")):
+            return NO_KEY, True
+        return None
+
+    def llm_skip(self, stage: str) -> bool:
+        """Whether LLM stage ``stage`` cannot run; if so it is noted as skipped."""
+        unavailable = self.state.llm_unavailable
+        if unavailable is None:
+            return False
+        self.skip(stage, unavailable[0], degraded=unavailable[1])
+        return True
+
+    def skip(self, stage: str, reason: str, *, degraded: bool = False) -> tuple[dict[str, Any], int, int]:
+        """Note ``stage`` as skipped; returns the empty stage output to return."""
+        self.state.notes.append(StageNote(stage, reason, skipped=True, degraded=degraded))
+        return self.skipped
+
+    def degrade(self, stage: str, reason: str) -> None:
+        """Note that ``stage`` ran but part of its output is missing (the run is partial)."""
+        self.state.notes.append(StageNote(stage, reason, skipped=False, degraded=True))
+
+    async def ask_json(
+        self,
+        stage: str,
+        tier: ModelTier,
+        system: str,
+        user: str,
+        *,
+        shape: str,
+        keys: tuple[str, ...],
+        cached_context: str = "",
+        max_tokens: int = 2048,
+    ) -> Asked:
+        """One call asking for a JSON object with ``keys``; an unusable reply degrades ``stage``."""
+        request = LLMRequest.from_text(
+            user,
+            system=f"{system}\n\n{JSON_ONLY.format(shape=shape)}",
+            cached_context=cached_context,
+            max_tokens=max_tokens,
+            tier=tier,
+        )
+        reply = await self.call_llm(request)
+        try:
+            value: dict[str, Any] | None = parse_json_reply(reply.text, keys=keys)
+        except ReplyError as exc:
+            self.degrade(stage, f"{stage}: the {reply.model} reply was not usable: {exc}")
+            value = None
+        return Asked(value, reply.usage, reply.model)
+
+    def _finish(self, result: WorkflowResult, state: RunState) -> None:
+        skipped = {n.stage: n.reason for n in state.notes if n.skipped}
+        for stage in result.stages:
+            if stage.name in skipped and stage.status == "success":
+                stage.status = "skipped"
+                stage.reason = skipped[stage.name]
+                stage.output = None
+        if result.status != "success":
+            return
+        degraded = [n for n in state.notes if n.degraded]
+        if degraded:
+            result.status = "partial"
+            result.error = _said(degraded)
+        merged: dict[str, Any] = {}
+        for stage in result.stages:
+            if isinstance(stage.output, Mapping):
+                merged.update(stage.output)
+        result.output = {
+            "status": result.status,
+            **self.report(merged),
+            "skipped": skipped,
+            "cost": result.cost,
+            "tokens": result.tokens,
+        }
+
+
+@contextlib.contextmanager
+def _progress(workflow: AnalyserWorkflow, stage: str) -> Iterator[None]:
+    """A rich spinner on stderr naming ``stage`` while it runs; nothing when not a terminal."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    names = workflow.stage_names()
+    label = f"{workflow.name}: {stage} ({names.index(stage) + 1}/{len(names)})"
+    with Console(stderr=True).status(label):
+        yield
+
+
+def _said(notes: list[StageNote]) -> str:
+    """One sentence per reason: ``stages 'a', 'b' skipped: <reason>`` or the degradation."""
+    by_reason: dict[str, list[str]] = {}
+    for note in notes:
+        by_reason.setdefault(note.reason, []).append(note.stage)
+    parts = []
+    for reason, stages in by_reason.items():
+        if not all(n.skipped for n in notes if n.reason == reason):
+            parts.append(reason)
+            continue
+        names = ", ".join(repr(s) for s in stages)
+        parts.append(f"{'stage' if len(stages) == 1 else 'stages'} {names} skipped: {reason}")
+    return "; ".join(parts)
+
+
+def usage_tokens(*asked: Asked) -> tuple[int, int]:
+    """``(tokens in, tokens out)`` of the calls in ``asked`` (as ``run_stage`` returns them)."""
+    total = sum((a.usage for a in asked), Usage())
+    return total.total_input_tokens, total.output_tokens
