@@ -49,6 +49,9 @@ FIRST_PARTY_DISTS = frozenset(
         "empathy-coordination",
         "empathy-batch",
         "empathy-routing",
+        "empathy-security-audit",
+        "empathy-bug-predict",
+        "empathy-test-gen",
     }
 )
 _MAX_ERROR = 300
