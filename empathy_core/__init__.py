@@ -68,6 +68,13 @@ _EXPORTS: dict[str, str] = {
     "MAX_PAYLOAD_BYTES": "coordination",
     "CoordinationConfig": "config",
     "ApprovalRule": "config",
+    # EmpathyOS contracts (EmpathyOS itself is the empathy-os plugin)
+    "EmpathyResponse": "empathy_os",
+    "LevelHandler": "empathy_os",
+    "LEVEL_NAMES": "empathy_os",
+    "level_for_trust": "empathy_os",
+    "check_level": "empathy_os",
+    "check_fraction": "empathy_os",
     # errors
     "EmpathyError": "errors",
     "ConfigError": "errors",
