@@ -1,0 +1,99 @@
+"""Fixtures: a runtime with the mock provider, the SQLite memory store, the default level
+handlers and this plugin (``runtime``), the same over Redis when a server answers
+(``backend``, parametrized), and EmpathyOS / library factories on it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import empathy_levels.plugin as levels_plugin
+import empathy_os.plugin as os_plugin
+import empathy_sqlite.plugin as sqlite_plugin
+from empathy_core import CoordinationConfig, EmpathyConfig, PluginsConfig
+from empathy_os import EmpathyOS, PatternLibrary
+
+REDIS_URL = os.environ.get("EMPATHY_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def configure(empathy: Any, config: EmpathyConfig | None = None) -> Any:
+    """Mock provider (unless ``config`` says otherwise), SQLite, the levels and EmpathyOS."""
+    empathy.config = config or EmpathyConfig(provider="mock")
+    empathy.plugins += [sqlite_plugin, levels_plugin]
+    return empathy.add(os_plugin, name="os", dist="empathy-os")
+
+
+@pytest.fixture
+def runtime(empathy: Any) -> Any:
+    return configure(empathy)
+
+
+@pytest.fixture
+def runtime_with(empathy: Any) -> Callable[..., Any]:
+    """``runtime_with(config)``: the runtime of ``runtime`` with another configuration."""
+    return lambda config: configure(empathy, config)
+
+
+@pytest.fixture
+def make_os(runtime: Any) -> Callable[..., EmpathyOS]:
+    def make(user_id: str = "user_123", **kwargs: Any) -> EmpathyOS:
+        return EmpathyOS(user_id, empathy=runtime, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def make_library(runtime: Any) -> Callable[..., PatternLibrary]:
+    def make(tier: str = "contributor", agent_id: str = "agent-a", name: str = "shared") -> PatternLibrary:
+        return PatternLibrary(name, empathy=runtime, access_tier=tier, agent_id=agent_id)
+
+    return make
+
+
+def _redis_problem() -> str | None:
+    try:
+        import redis
+
+        import empathy_redis.plugin  # noqa: F401
+    except ImportError as exc:
+        return f"empathy-redis is not installed ({exc})"
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1) as client:
+            client.ping()
+    except redis.RedisError as exc:
+        return f"no Redis server at {REDIS_URL} ({type(exc).__name__}: {exc}); set EMPATHY_REDIS_URL"
+    return None
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def backend(request: pytest.FixtureRequest, empathy: Any) -> Iterator[Any]:
+    """The runtime on each store that serves the ``memory`` role."""
+    if request.param == "sqlite":
+        yield configure(empathy)
+        return
+    problem = _redis_problem()
+    if problem:
+        pytest.skip(problem)
+    import redis
+
+    import empathy_redis.plugin as redis_plugin
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    runtime = configure(
+        empathy,
+        EmpathyConfig(
+            provider="mock",
+            coordination=CoordinationConfig(store=REDIS_URL),
+            plugins=PluginsConfig(settings={"empathy-redis": {"key_prefix": prefix}}),
+        ),
+    )
+    runtime.add_plugin(redis_plugin, "redis", dist="empathy-redis")
+    yield runtime
+    with redis.Redis.from_url(REDIS_URL) as client:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
