@@ -52,6 +52,8 @@ FIRST_PARTY_DISTS = frozenset(
         "empathy-security-audit",
         "empathy-bug-predict",
         "empathy-test-gen",
+        "empathy-os",
+        "empathy-levels",
     }
 )
 _MAX_ERROR = 300

@@ -146,4 +146,4 @@ def _print_result(result: Any) -> None:
     if result.succeeded:
         console.print(f"[green]success[/green]: cost ${result.cost:.6f}, {result.duration_ms:.0f} ms")
     else:
-        console.print(f"[red]failed[/red]: {result.error}")
+        console.print(f"[red]{result.status}[/red]: {result.error}")  # failed, partial, budget_exceeded...
