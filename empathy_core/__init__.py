@@ -8,6 +8,8 @@ needs it to be.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Mapping
 from importlib import import_module
 from typing import Any
 
@@ -64,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "check_payload": "coordination",
     "check_value": "coordination",
     "check_seconds": "coordination",
+    "check_fraction": "coordination",
     "new_id": "coordination",
     "MAX_PAYLOAD_BYTES": "coordination",
     "CoordinationConfig": "config",
@@ -74,7 +77,6 @@ _EXPORTS: dict[str, str] = {
     "LEVEL_NAMES": "empathy_os",
     "level_for_trust": "empathy_os",
     "check_level": "empathy_os",
-    "check_fraction": "empathy_os",
     # errors
     "EmpathyError": "errors",
     "ConfigError": "errors",
@@ -128,21 +130,43 @@ _EXPORTS: dict[str, str] = {
     # CLI helpers for plugin commands
     "pass_empathy": "cli",
     "get_or_create_group": "cli",
+    "input_errors": "cli",
     "FiniteFloat": "clitypes",
     "BoundedInt": "clitypes",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = ["__version__", "lazy_exports", *sorted(_EXPORTS)]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'empathy_core' has no attribute {name!r}")
-    value = getattr(import_module(f"empathy_core.{module}"), name)
-    globals()[name] = value
-    return value
+def lazy_exports(
+    package: str, exports: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``(__getattr__, __dir__)`` for ``package``, resolving ``exports`` on first access.
+
+    Lazy package attributes (PEP 562), so importing a package costs only its ``__init__``.
+
+    A package lists ``name -> submodule`` and binds the two module hooks::
+
+        _EXPORTS = {"AdaptiveModelRouter": "router", "FeedbackLoop": "feedback"}
+        __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+    ``package.AdaptiveModelRouter`` then imports ``package.router`` on first access and keeps
+    the value in the package's namespace; an unknown name is an ``AttributeError`` naming it.
+    ``dir(package)`` is the package's ``__all__`` (default: the exported names).
+    """
+
+    def __getattr__(name: str) -> Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(import_module(f"{package}.{module}"), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return list(getattr(sys.modules[package], "__all__", sorted(exports)))
+
+    return __getattr__, __dir__
 
 
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

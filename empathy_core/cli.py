@@ -107,6 +107,28 @@ def pass_empathy(f: F) -> F:
     return functools.update_wrapper(new_func, f)  # type: ignore[return-value]
 
 
+def input_errors(command: F) -> F:
+    """Decorate a plugin command so a user mistake is one error line, not a traceback.
+
+    ``ValueError`` (the library refused an argument: every check in Empathy raises it with
+    a message naming the value) exits 2; ``PermissionError`` (a denied action or file)
+    exits 1. Anything else propagates as before.
+    """
+
+    from empathy_core.errors import EmpathyError
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ValueError as exc:
+            raise EmpathyError(str(exc), exit_code=2) from None
+        except PermissionError as exc:
+            raise EmpathyError(f"permission denied: {exc}", exit_code=1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 def get_or_create_group(cli: click.Group, name: str, help: str | None = None) -> click.Group:
     """The group ``name`` under ``cli``, created if absent, so several plugins can share it."""
     existing = cli.commands.get(name)

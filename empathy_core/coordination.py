@@ -84,6 +84,15 @@ def check_seconds(value: Any, what: str, *, maximum: float = 366 * 86400.0) -> f
     return float(value)
 
 
+def check_fraction(value: Any, what: str) -> float:
+    """``value`` as a finite number in 0..1, else ``ValueError`` naming ``what`` and the value."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{what} must be a number from 0 to 1, got {value!r}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"{what} must be from 0 to 1, got {value!r}")
+    return float(value)
+
+
 def _refuse(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} values are not JSON")
 

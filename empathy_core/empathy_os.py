@@ -9,11 +9,12 @@ without depending on our implementation of it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
 import attrs
+
+from empathy_core.coordination import check_fraction
 
 LEVEL_NAMES: dict[int, str] = {
     1: "reactive",
@@ -33,15 +34,6 @@ def check_level(value: Any, what: str = "level") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value not in LEVEL_NAMES:
         raise ValueError(f"{what} must be a whole number from 1 to 5, got {value!r}")
     return value
-
-
-def check_fraction(value: Any, what: str) -> float:
-    """``value`` as a finite number in 0..1, else ``ValueError`` naming ``what`` and the value."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a number from 0 to 1, got {value!r}")
-    if not 0 <= value <= 1:
-        raise ValueError(f"{what} must be from 0 to 1, got {value!r}")
-    return float(value)
 
 
 def level_for_trust(trust: float, target_level: int = 5) -> int:

@@ -7,7 +7,9 @@ plugin's entry point costs nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from empathy_core import lazy_exports
 
 if TYPE_CHECKING:
     from empathy_anthropic.batch import AnthropicBatchProvider, BatchResult, BatchStatus
@@ -17,18 +19,12 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 __all__ = ["AnthropicBatchProvider", "AnthropicProvider", "AnthropicSettings", "BatchResult", "BatchStatus"]
 
-_HOMES = {
-    "AnthropicProvider": "empathy_anthropic.provider",
-    "AnthropicBatchProvider": "empathy_anthropic.batch",
-    "BatchResult": "empathy_anthropic.batch",
-    "BatchStatus": "empathy_anthropic.batch",
-    "AnthropicSettings": "empathy_anthropic.settings",
+_EXPORTS = {
+    "AnthropicProvider": "provider",
+    "AnthropicBatchProvider": "batch",
+    "BatchResult": "batch",
+    "BatchStatus": "batch",
+    "AnthropicSettings": "settings",
 }
 
-
-def __getattr__(name: str) -> Any:
-    import importlib
-
-    if name not in _HOMES:
-        raise AttributeError(f"module 'empathy_anthropic' has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOMES[name]), name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

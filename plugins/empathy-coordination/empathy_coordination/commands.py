@@ -8,35 +8,19 @@ unknown approval request are one ``Error:`` line and exit code 2; store problems
 
 from __future__ import annotations
 
-import functools
 import getpass
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from empathy_core import BoundedInt, EmpathyError, FiniteFloat, pass_empathy, shorten, to_dict
+from empathy_core import BoundedInt, EmpathyError, FiniteFloat, input_errors, pass_empathy, shorten, to_dict
 
 if TYPE_CHECKING:
     from empathy_core import Empathy
 
-F = TypeVar("F", bound=Callable[..., Any])
 COUNT = BoundedInt(1, 10_000, "events")
 INTERVAL = FiniteFloat(0.1, 3600, "seconds")
-
-
-def input_errors(f: F) -> F:
-    """Turn the facades' ``ValueError`` (bad input) into one error line with exit code 2."""
-
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return f(*args, **kwargs)
-        except ValueError as exc:
-            raise EmpathyError(str(exc), exit_code=2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def echo_json(data: Any) -> None:

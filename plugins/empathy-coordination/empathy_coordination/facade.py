@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -45,15 +44,6 @@ def check_agent(agent_id: str | None, what: str = "agent_id") -> str:
 
 def check_optional_name(value: str | None, what: str) -> str | None:
     return None if value is None else check_name(value, what)
-
-
-def check_fraction(value: Any, what: str) -> float:
-    """``value`` as a finite number in 0..1, else ``ValueError`` naming ``what``."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a number from 0 to 1, got {value!r}")
-    if not 0 <= value <= 1:
-        raise ValueError(f"{what} must be from 0 to 1, got {value!r}")
-    return float(value)
 
 
 def check_count(value: Any, what: str, maximum: int = 100_000) -> int:

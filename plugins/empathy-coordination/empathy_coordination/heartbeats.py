@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from empathy_coordination.facade import Facade, check_fraction, check_optional_name
-from empathy_core import Heartbeat, check_name, check_payload, check_seconds, to_dict, utcnow
+from empathy_coordination.facade import Facade, check_optional_name
+from empathy_core import Heartbeat, check_fraction, check_name, check_payload, check_seconds, to_dict, utcnow
 
 if TYPE_CHECKING:
     from empathy_core import Empathy, HeartbeatStore

@@ -9,8 +9,7 @@ Names resolve lazily (PEP 562), so the entry-point module stays cheap.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from empathy_core import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -36,14 +35,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'empathy_os' has no attribute {name!r}")
-    value = getattr(import_module(f"empathy_os.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

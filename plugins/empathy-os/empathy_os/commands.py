@@ -9,11 +9,9 @@ level, tier) is one ``Error:`` line with exit code 2; a denied action exits 1.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +21,7 @@ from empathy_core import (
     EmpathyError,
     FiniteFloat,
     cache_dir,
+    input_errors,
     pass_empathy,
     to_dict,
 )
@@ -32,25 +31,9 @@ if TYPE_CHECKING:
     from empathy_os.empathy import EmpathyOS
     from empathy_os.library import Pattern, PatternLibrary
 
-F = TypeVar("F", bound=Callable[..., Any])
 LEVEL = BoundedInt(1, 5, "level")
 FRACTION = FiniteFloat(0, 1, "")
 TIERS = click.Choice(["observer", "contributor", "validator", "steward"], case_sensitive=False)
-
-
-def user_errors(f: F) -> F:
-    """``ValueError`` (bad input) -> one error line, exit 2; ``PermissionError`` -> exit 1."""
-
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return f(*args, **kwargs)
-        except ValueError as exc:
-            raise EmpathyError(str(exc), exit_code=2) from None
-        except PermissionError as exc:
-            raise EmpathyError(f"permission denied: {exc}", exit_code=1) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def echo_json(data: Any) -> None:
@@ -127,7 +110,7 @@ def os_group() -> None:
 @_tier
 @_json
 @pass_empathy
-@user_errors
+@input_errors
 def os_interact(
     empathy: Empathy,
     user_id: str,
@@ -169,7 +152,7 @@ def os_interact(
 @click.option("--target", type=LEVEL, default=3, show_default=True, help="Highest level trust may reach.")
 @_json
 @pass_empathy
-@user_errors
+@input_errors
 def os_trust(empathy: Empathy, user_id: str, record: str | None, target: int, as_json: bool) -> None:
     """Show --user's trust and level; --record success|failure first changes it."""
     os = open_os(empathy, user_id, target)
@@ -205,7 +188,7 @@ def os_state() -> None:
 @_user
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @pass_empathy
-@user_errors
+@input_errors
 def os_state_save(empathy: Empathy, user_id: str, file: Path) -> None:
     """Write --user's state to FILE (versioned JSON, atomically)."""
     os = open_os(empathy, user_id)
@@ -216,7 +199,7 @@ def os_state_save(empathy: Empathy, user_id: str, file: Path) -> None:
 @_user
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @pass_empathy
-@user_errors
+@input_errors
 def os_state_load(empathy: Empathy, user_id: str, file: Path) -> None:
     """Make FILE --user's state; a corrupt, foreign or newer file changes nothing."""
     os = open_os(empathy, user_id)
@@ -245,7 +228,7 @@ def _row(pattern: Pattern) -> str:
 @click.option("--min-confidence", type=FRACTION, default=0.0, show_default=True, help="With --query.")
 @_json
 @pass_empathy
-@user_errors
+@input_errors
 def patterns_list(
     empathy: Empathy, pattern_type: str | None, query: str | None, min_confidence: float, as_json: bool
 ) -> None:
@@ -272,7 +255,7 @@ def patterns_list(
 @click.argument("pattern_id")
 @_json
 @pass_empathy
-@user_errors
+@input_errors
 def patterns_show(empathy: Empathy, pattern_id: str, as_json: bool) -> None:
     """One pattern, every field."""
     pattern = library(empathy, "observer", "cli").require(pattern_id)
@@ -291,7 +274,7 @@ def patterns_show(empathy: Empathy, pattern_id: str, as_json: bool) -> None:
 @_tier
 @_agent
 @pass_empathy
-@user_errors
+@input_errors
 def patterns_contribute(
     empathy: Empathy,
     content: str,
@@ -313,7 +296,7 @@ def patterns_contribute(
 @_tier
 @_agent
 @pass_empathy
-@user_errors
+@input_errors
 def patterns_validate(
     empathy: Empathy, pattern_id: str, confidence: float | None, tier: str, agent: str
 ) -> None:
@@ -327,7 +310,7 @@ def patterns_validate(
 @_tier
 @_agent
 @pass_empathy
-@user_errors
+@input_errors
 def patterns_delete(empathy: Empathy, pattern_id: str, tier: str, agent: str) -> None:
     """Remove PATTERN_ID (steward tier)."""
     shared = library(empathy, tier, agent)

@@ -7,8 +7,7 @@ entry-point module stays cheap to import).
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from empathy_core import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -27,10 +26,4 @@ _EXPORTS = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'empathy_routing' has no attribute {name!r}")
-    value = getattr(import_module(f"empathy_routing.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -8,35 +8,28 @@ workflow or ``--all``) is one ``Error:`` line and exit code 2.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from empathy_core import EmpathyError, FiniteFloat, ModelTier, check_name, pass_empathy, shorten, to_dict
+from empathy_core import (
+    EmpathyError,
+    FiniteFloat,
+    ModelTier,
+    check_name,
+    input_errors,
+    pass_empathy,
+    shorten,
+    to_dict,
+)
 
 if TYPE_CHECKING:
     from empathy_core import Empathy
 
-F = TypeVar("F", bound=Callable[..., Any])
 DAYS = FiniteFloat(0, 36500, "days", min_open=True)
 QUALITY = FiniteFloat(0, 1, "(a quality score from 0.0 to 1.0)")
 TIERS = ", ".join(t.value for t in ModelTier)
-
-
-def input_errors(f: F) -> F:
-    """Turn ``ValueError`` (bad input) into one error line with exit code 2."""
-
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return f(*args, **kwargs)
-        except ValueError as exc:
-            raise EmpathyError(str(exc), exit_code=2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _tier(ctx: click.Context, param: click.Parameter, value: str | None) -> ModelTier | None:
