@@ -4,8 +4,6 @@ handlers and this plugin (``runtime``), the same over Redis when a server answer
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,8 +14,6 @@ import empathy_os.plugin as os_plugin
 import empathy_sqlite.plugin as sqlite_plugin
 from empathy_core import CoordinationConfig, EmpathyConfig, PluginsConfig
 from empathy_os import EmpathyOS, PatternLibrary
-
-REDIS_URL = os.environ.get("EMPATHY_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def configure(empathy: Any, config: EmpathyConfig | None = None) -> Any:
@@ -54,46 +50,29 @@ def make_library(runtime: Any) -> Callable[..., PatternLibrary]:
     return make
 
 
-def _redis_problem() -> str | None:
-    try:
-        import redis
-
-        import empathy_redis.plugin  # noqa: F401
-    except ImportError as exc:
-        return f"empathy-redis is not installed ({exc})"
-    try:
-        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1) as client:
-            client.ping()
-    except redis.RedisError as exc:
-        return f"no Redis server at {REDIS_URL} ({type(exc).__name__}: {exc}); set EMPATHY_REDIS_URL"
-    return None
-
-
 @pytest.fixture(params=["sqlite", "redis"])
 def backend(request: pytest.FixtureRequest, empathy: Any) -> Iterator[Any]:
     """The runtime on each store that serves the ``memory`` role."""
     if request.param == "sqlite":
         yield configure(empathy)
         return
-    problem = _redis_problem()
+    try:
+        from empathy_redis.testing import REDIS_URL, redis_prefix, redis_problem
+    except ImportError as exc:
+        pytest.skip(f"empathy-redis is not installed ({exc})")
+    problem = redis_problem(REDIS_URL)
     if problem:
         pytest.skip(problem)
-    import redis
-
     import empathy_redis.plugin as redis_plugin
 
-    prefix = f"test-{uuid.uuid4().hex}"
-    runtime = configure(
-        empathy,
-        EmpathyConfig(
-            provider="mock",
-            coordination=CoordinationConfig(store=REDIS_URL),
-            plugins=PluginsConfig(settings={"empathy-redis": {"key_prefix": prefix}}),
-        ),
-    )
-    runtime.add_plugin(redis_plugin, "redis", dist="empathy-redis")
-    yield runtime
-    with redis.Redis.from_url(REDIS_URL) as client:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
+    with redis_prefix(REDIS_URL) as prefix:
+        runtime = configure(
+            empathy,
+            EmpathyConfig(
+                provider="mock",
+                coordination=CoordinationConfig(store=REDIS_URL),
+                plugins=PluginsConfig(settings={"empathy-redis": {"key_prefix": prefix}}),
+            ),
+        )
+        runtime.add_plugin(redis_plugin, "redis", dist="empathy-redis")
+        yield runtime

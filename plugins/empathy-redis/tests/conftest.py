@@ -7,51 +7,26 @@ at ``$EMPATHY_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``). Every test get
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from empathy_redis.settings import RedisSettings
-
-REDIS_URL = os.environ.get("EMPATHY_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _unreachable(url: str) -> str | None:
-    import redis
-
-    try:
-        with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
-            client.ping()
-    except redis.RedisError as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
+from empathy_redis.testing import REDIS_URL, redis_prefix, redis_problem
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    problem = _unreachable(REDIS_URL)
+    problem = redis_problem(REDIS_URL)
     if problem:
-        pytest.skip(f"no Redis server at {REDIS_URL} ({problem}); set EMPATHY_REDIS_URL")
+        pytest.skip(problem)
     return REDIS_URL
-
-
-def delete_prefix(url: str, prefix: str) -> None:
-    """Delete every key under ``<prefix>:``."""
-    import redis
-
-    with redis.Redis.from_url(url, socket_timeout=10) as client:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
 
 
 @pytest.fixture
 def key_prefix(redis_url: str) -> Iterator[str]:
-    prefix = f"test-{uuid.uuid4().hex}"
-    yield prefix
-    delete_prefix(redis_url, prefix)
+    with redis_prefix(redis_url) as prefix:
+        yield prefix
 
 
 @pytest.fixture
