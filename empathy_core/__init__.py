@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "PluginLoadWarning": "plugins",
     # workflows and middleware
     "BaseWorkflow": "workflow",
+    "StageSkipped": "workflow",
     "StageContext": "workflow",
     "current_stage": "workflow",
     "LLMCallContext": "middleware",

@@ -183,9 +183,9 @@ class RouteDecision:
 
 @attrs.define
 class StageResult:
-    """Outcome of one stage: ``status`` is ``success``, ``failed``, ``skipped``, or the
-    ``run_status`` of the :class:`~empathy_core.EmpathyError` that stopped it (for example
-    ``budget_exceeded``)."""
+    """Outcome of one stage: ``status`` is ``success``, ``failed``, ``skipped`` (it raised
+    :class:`~empathy_core.StageSkipped`; ``reason`` says why), or the ``run_status`` of the
+    :class:`~empathy_core.EmpathyError` that stopped it (for example ``budget_exceeded``)."""
 
     name: str
     tier: ModelTier
@@ -204,9 +204,10 @@ class StageResult:
 class WorkflowResult:
     """Outcome of ``await workflow.execute(...)``.
 
-    ``status`` is ``success`` only when every stage succeeded; otherwise the status of the
-    stage that stopped the run (``failed``, or an error's ``run_status`` such as
-    ``budget_exceeded``) with ``failed_stage`` and ``error`` set, and the results of the
+    ``status`` is ``success`` when every stage succeeded or was skipped with nothing to do;
+    ``partial`` when a degraded skip left work undone (``error`` says which); otherwise the
+    status of the stage that stopped the run (``failed``, or an error's ``run_status`` such
+    as ``budget_exceeded``) with ``failed_stage`` and ``error`` set, and the results of the
     stages that ran are kept.
     Supports ``result["status"]`` style access for the seeds' examples.
     """

@@ -42,6 +42,21 @@ if TYPE_CHECKING:
 StageOutput = tuple[Any, int, int]
 
 
+class StageSkipped(Exception):
+    """Raise from a stage to skip it: the stage ends ``skipped`` with ``reason`` and the run
+    goes on (hooks and telemetry see ``skipped``, never a faked success).
+
+    ``degraded=True`` says the stage should have run (no API key, a service down): the run
+    then ends ``partial``, its ``error`` naming the skipped stages and why. A stage skipped
+    because there was nothing to do keeps the run ``success``.
+    """
+
+    def __init__(self, reason: str, *, degraded: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.degraded = degraded
+
+
 @attrs.define
 class StageContext:
     """One stage as stage middleware sees it. ``route`` is the routing decision; ``cost``,
@@ -220,7 +235,8 @@ class BaseWorkflow(abc.ABC):
     async def execute(self, input_data: Mapping[str, Any] | None = None) -> WorkflowResult:
         """Run every stage; a failing stage ends the run with status ``failed`` (or the
         ``run_status`` of the :class:`~empathy_core.errors.EmpathyError` that stopped it,
-        such as ``budget_exceeded``).
+        such as ``budget_exceeded``). A stage raising :class:`StageSkipped` is ``skipped``;
+        a degraded skip makes a run that otherwise succeeded ``partial``.
 
         Each stage's input is the workflow input updated with the outputs of the stages
         before it (dict outputs are merged, others stored under the stage name). Usage
@@ -246,12 +262,17 @@ class BaseWorkflow(abc.ABC):
                 result.failed_stage = failed.name
                 result.error = f"stage {failed.name!r} {_ended(failed.status)}: {failed.error}"
                 break
-            for outcome in outcomes:
+            ran = [o for o in outcomes if o.status != "skipped"]  # a skipped stage adds nothing
+            for outcome in ran:
                 if isinstance(outcome.output, Mapping):
                     data.update(outcome.output)
                 else:
                     data[outcome.name] = outcome.output
-            result.output = outcomes[0].output if len(outcomes) == 1 else {o.name: o.output for o in outcomes}
+            if ran:
+                result.output = ran[0].output if len(outcomes) == 1 else {o.name: o.output for o in ran}
+        degraded = [s for s in result.stages if s.status == "skipped" and s.error]
+        if degraded and result.status == "success":
+            result.status, result.error = "partial", _skipped_because(degraded)
         result.cost = sum(s.cost for s in result.stages)
         result.tokens_in = sum(s.tokens_in for s in result.stages)
         result.tokens_out = sum(s.tokens_out for s in result.stages)
@@ -303,6 +324,17 @@ class BaseWorkflow(abc.ABC):
             output, tokens_in, tokens_out = await self.empathy.chain("empathy_stage_middleware", _run_stage)(
                 ctx
             )
+        except StageSkipped as skip:
+            return StageResult(
+                name=name,
+                tier=ctx.tier,
+                status="skipped",
+                cost=ctx.cost,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                error=skip.reason if skip.degraded else None,
+                model=ctx.model,
+                reason=skip.reason,
+            )
         except Exception as exc:
             return StageResult(
                 name=name,
@@ -334,6 +366,17 @@ def _failure_status(exc: BaseException) -> str:
     """``failed``, or the ``run_status`` an :class:`EmpathyError` subclass declares."""
     status = getattr(exc, "run_status", None) if isinstance(exc, EmpathyError) else None
     return status if isinstance(status, str) and status else "failed"
+
+
+def _skipped_because(stages: Sequence[StageResult]) -> str:
+    """``stages 'a', 'b' skipped: <reason>``, one clause per reason."""
+    by_reason: dict[str, list[str]] = {}
+    for stage in stages:
+        by_reason.setdefault(stage.reason, []).append(repr(stage.name))
+    return "; ".join(
+        f"{'stage' if len(names) == 1 else 'stages'} {', '.join(names)} skipped: {reason}"
+        for reason, names in by_reason.items()
+    )
 
 
 def _ended(status: str) -> str:

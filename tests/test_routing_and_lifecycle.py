@@ -14,6 +14,7 @@ from empathy_core import (
     ModelTier,
     RouteContext,
     RouteDecision,
+    StageSkipped,
     hookimpl,
     parse_config,
 )
@@ -158,3 +159,39 @@ def test_a_failing_stage_is_announced_and_a_raising_listener_is_disabled(empathy
     assert result.status == "failed"
     assert seen == [("boom", "failed", "ValueError: no")]
     assert empathy.infos["Raises"].status == "failed"
+
+
+class Skips(BaseWorkflow):
+    """``nothing`` has nothing to do; ``model`` cannot run (degraded when asked); ``after`` runs."""
+
+    name = "skips"
+    stages = ["nothing", "model", "after"]
+    degraded = False
+
+    async def run_stage(self, stage_name, tier, input_data):
+        if stage_name == "nothing":
+            raise StageSkipped("nothing to do")
+        if stage_name == "model":
+            raise StageSkipped("no API key", degraded=self.degraded)
+        return {"after": sorted(input_data)}, 0, 0
+
+
+@pytest.mark.parametrize(("degraded", "status"), [(False, "success"), (True, "partial")])
+def test_a_skipped_stage_is_announced_as_skipped_and_the_run_goes_on(empathy, run_workflow, degraded, status):
+    seen = []
+
+    class Listener:
+        @hookimpl
+        def empathy_stage_finished(self, result):
+            seen.append((result.name, result.status, result.reason))
+
+    empathy.plugins.append(Listener())
+    Skips.degraded = degraded
+    result = run_workflow(Skips, {"x": 1})
+    assert seen == [
+        ("nothing", "skipped", "nothing to do"),
+        ("model", "skipped", "no API key"),
+        ("after", "success", "the workflow's tier map"),
+    ]
+    assert result.status == status and result.output == {"after": ["x"]}
+    assert result.error == ("stage 'model' skipped: no API key" if degraded else None)

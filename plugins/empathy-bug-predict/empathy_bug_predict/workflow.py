@@ -149,8 +149,7 @@ class BugPredictWorkflow(AnalyserWorkflow):
         return out
 
     async def stage_explain(self, tier: ModelTier, data: dict[str, Any]) -> Any:
-        if self.llm_skip("explain"):
-            return self.skipped
+        self.require_llm()
         top = data["ranked"][: self.prediction.top]
         sources = self._texts([t["file"] for t in top])
         text, _ = numbered_context(sources)

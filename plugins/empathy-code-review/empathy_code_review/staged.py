@@ -10,13 +10,13 @@ outputs of the stages). What this class adds to :class:`~empathy_core.BaseWorkfl
 - While a stage runs, a spinner on stderr names it, when stderr is a terminal.
 - An LLM stage that cannot run is **skipped**, never faked: :meth:`llm_unavailable`
   says why (``"offline": true`` in the input, or the ``anthropic`` provider without an
-  API key). The stage returns ``self.skipped`` when :meth:`llm_skip` says so, or
-  ``self.skip(stage, reason)`` for a reason of its own; after the run its
-  ``StageResult.status`` is ``skipped`` with the reason.
-- A stage whose model reply cannot be used (no JSON where JSON was asked) notes it with
-  :meth:`degrade`. A skip for lack of a key, or a degraded stage, makes the run's status
-  ``partial`` with ``error`` saying what is missing; a skip asked for (offline) or
-  decided by the workflow (nothing to escalate) keeps it ``success``.
+  API key). The stage calls :meth:`require_llm` first, or :meth:`skip` for a reason of
+  its own; both raise :class:`~empathy_core.StageSkipped`, so the engine, the hooks and
+  telemetry see the stage ``skipped`` with its reason.
+- A skip for lack of a key makes the run ``partial`` (the engine's degraded skip); so
+  does a stage whose model reply cannot be used (no JSON where JSON was asked), noted
+  with :meth:`degrade`. A skip asked for (offline) or decided by the workflow (nothing
+  to escalate) keeps the run ``success``.
 - The output is ``{"status", **report, "cost", "tokens", "skipped"}``: ``cost`` is the
   sum of the run's usage records (what the provider billed), ``tokens`` their totals.
 
@@ -30,12 +30,21 @@ import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import attrs
 
 from empathy_code_review.replies import JSON_ONLY, ReplyError, parse_json_reply
-from empathy_core import BaseWorkflow, EmpathyError, LLMRequest, ModelTier, Usage, WorkflowResult, shorten
+from empathy_core import (
+    BaseWorkflow,
+    EmpathyError,
+    LLMRequest,
+    ModelTier,
+    StageSkipped,
+    Usage,
+    WorkflowResult,
+    shorten,
+)
 
 NO_KEY = "no API key: set ANTHROPIC_API_KEY or api_key in empathy.config.yml to run the LLM stages"
 OFFLINE = "offline: the input asked for the analysers only"
@@ -50,12 +59,10 @@ class InputError(EmpathyError):
 
 @attrs.define
 class StageNote:
-    """Why a stage was skipped or its output is incomplete; ``degraded`` makes the run partial."""
+    """Why a stage's output is incomplete (the run is partial)."""
 
     stage: str
     reason: str
-    skipped: bool
-    degraded: bool
 
 
 @attrs.define
@@ -129,11 +136,6 @@ class AnalyserWorkflow(BaseWorkflow):
             returned = await method(tier, input_data)
         return (returned, 0, 0) if isinstance(returned, Mapping) else returned
 
-    @property
-    def skipped(self) -> tuple[dict[str, Any], int, int]:
-        """What a skipped stage returns: no output, no tokens."""
-        return {}, 0, 0
-
     def llm_unavailable(self, data: Mapping[str, Any]) -> tuple[str, bool] | None:
         """``(reason, degraded)`` when the LLM stages cannot run, else ``None``."""
         if data.get("offline") is True:
@@ -143,22 +145,21 @@ class AnalyserWorkflow(BaseWorkflow):
             return NO_KEY, True
         return None
 
-    def llm_skip(self, stage: str) -> bool:
-        """Whether LLM stage ``stage`` cannot run; if so it is noted as skipped."""
+    def require_llm(self) -> None:
+        """Skip the current stage (raise :class:`~empathy_core.StageSkipped`) when the LLM
+        stages cannot run; a missing key is a degraded skip, ``offline`` a chosen one."""
         unavailable = self.state.llm_unavailable
-        if unavailable is None:
-            return False
-        self.skip(stage, unavailable[0], degraded=unavailable[1])
-        return True
+        if unavailable is not None:
+            reason, degraded = unavailable
+            raise StageSkipped(reason, degraded=degraded)
 
-    def skip(self, stage: str, reason: str, *, degraded: bool = False) -> tuple[dict[str, Any], int, int]:
-        """Note ``stage`` as skipped; returns the empty stage output to return."""
-        self.state.notes.append(StageNote(stage, reason, skipped=True, degraded=degraded))
-        return self.skipped
+    def skip(self, reason: str) -> NoReturn:
+        """Skip the current stage for ``reason`` (nothing to do); the run stays ``success``."""
+        raise StageSkipped(reason)
 
     def degrade(self, stage: str, reason: str) -> None:
         """Note that ``stage`` ran but part of its output is missing (the run is partial)."""
-        self.state.notes.append(StageNote(stage, reason, skipped=False, degraded=True))
+        self.state.notes.append(StageNote(stage, reason))
 
     async def ask_json(
         self,
@@ -189,18 +190,11 @@ class AnalyserWorkflow(BaseWorkflow):
         return Asked(value, reply.usage, reply.model)
 
     def _finish(self, result: WorkflowResult, state: RunState) -> None:
-        skipped = {n.stage: n.reason for n in state.notes if n.skipped}
-        for stage in result.stages:
-            if stage.name in skipped and stage.status == "success":
-                stage.status = "skipped"
-                stage.reason = skipped[stage.name]
-                stage.output = None
-        if result.status != "success":
+        if result.status not in ("success", "partial"):
             return
-        degraded = [n for n in state.notes if n.degraded]
-        if degraded:
+        if state.notes:
             result.status = "partial"
-            result.error = _said(degraded)
+            result.error = "; ".join(filter(None, [result.error, *(n.reason for n in state.notes)]))
         merged: dict[str, Any] = {}
         for stage in result.stages:
             if isinstance(stage.output, Mapping):
@@ -208,7 +202,7 @@ class AnalyserWorkflow(BaseWorkflow):
         result.output = {
             "status": result.status,
             **self.report(merged),
-            "skipped": skipped,
+            "skipped": {s.name: s.reason for s in result.stages if s.status == "skipped"},
             "cost": result.cost,
             "tokens": result.tokens,
         }
@@ -226,21 +220,6 @@ def _progress(workflow: AnalyserWorkflow, stage: str) -> Iterator[None]:
     label = f"{workflow.name}: {stage} ({names.index(stage) + 1}/{len(names)})"
     with Console(stderr=True).status(label):
         yield
-
-
-def _said(notes: list[StageNote]) -> str:
-    """One sentence per reason: ``stages 'a', 'b' skipped: <reason>`` or the degradation."""
-    by_reason: dict[str, list[str]] = {}
-    for note in notes:
-        by_reason.setdefault(note.reason, []).append(note.stage)
-    parts = []
-    for reason, stages in by_reason.items():
-        if not all(n.skipped for n in notes if n.reason == reason):
-            parts.append(reason)
-            continue
-        names = ", ".join(repr(s) for s in stages)
-        parts.append(f"{'stage' if len(stages) == 1 else 'stages'} {names} skipped: {reason}")
-    return "; ".join(parts)
 
 
 def usage_tokens(*asked: Asked) -> tuple[int, int]:

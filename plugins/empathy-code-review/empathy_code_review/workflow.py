@@ -193,8 +193,7 @@ class CodeReviewWorkflow(AnalyserWorkflow):
         }
 
     async def stage_triage(self, tier: ModelTier, data: dict[str, Any]) -> Any:
-        if self.llm_skip("triage"):
-            return self.skipped
+        self.require_llm()
         asked = await self.ask_json(
             "triage",
             tier,
@@ -221,8 +220,7 @@ class CodeReviewWorkflow(AnalyserWorkflow):
         return ({"triage": ranked}, *usage_tokens(asked))
 
     async def stage_review(self, tier: ModelTier, data: dict[str, Any]) -> Any:
-        if self.llm_skip("review"):
-            return self.skipped
+        self.require_llm()
         focus = ", ".join(self.review.focus or CATEGORIES)
         notes = "\n".join(f"- {t['file']} ({t['risk']}): {t['reason']}" for t in data.get("triage", []))
         user = f"Focus areas: {focus}.\nTriage notes:\n{notes or '- none'}\nReview the code."
@@ -258,11 +256,10 @@ class CodeReviewWorkflow(AnalyserWorkflow):
         return (output, *usage_tokens(asked))
 
     async def stage_architect_review(self, tier: ModelTier, data: dict[str, Any]) -> Any:
-        if self.llm_skip("architect_review"):
-            return self.skipped
+        self.require_llm()
         high = [f for f in data.get("model_findings", []) if f["severity"] == "high"]
         if not high:
-            return self.skip("architect_review", "the review found no high-severity issue")
+            self.skip("the review found no high-severity issue")
         issues = "\n".join(f"- {f['file']}:{f['line']}: {f['issue']}" for f in high)
         asked = await self.ask_json(
             "architect_review",

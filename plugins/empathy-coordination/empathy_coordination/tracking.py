@@ -3,8 +3,8 @@
 A run is tracked when the workflow was built with ``enable_heartbeat_tracking=True`` or
 ``coordination.heartbeats`` is on: its agent (``<workflow>-<run_id>``) beats at the start,
 around every stage (progress = finished stages / stages) and at the end, and the run
-publishes ``workflow_started``, ``stage_started``, ``stage_finished`` / ``stage_failed``,
-``workflow_progress`` and ``workflow_finished``. A stage named in the workflow's
+publishes ``workflow_started``, ``stage_started``, ``stage_finished`` / ``stage_skipped`` /
+``stage_failed``, ``workflow_progress`` and ``workflow_finished``. A stage named in the workflow's
 ``approvals`` or in an ``approvals:`` rule waits for a human first; rejected or timed out,
 it fails with :class:`~empathy_coordination.ApprovalDenied` and never runs. Every store
 call runs in a worker thread, never on the event loop.
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from empathy_coordination.facade import safe_name
-from empathy_core import EmpathyError, StashKey
+from empathy_core import EmpathyError, StageSkipped, StashKey
 
 if TYPE_CHECKING:
     from empathy_coordination.events import EventStreamer
@@ -94,7 +94,8 @@ class RunTracker:
 
     def stage_done(self, stage: str, outcome: dict[str, Any]) -> None:
         self.beat(stage)
-        self.publish("stage_failed" if "error" in outcome else "stage_finished", stage=stage, **outcome)
+        kind = "failed" if "error" in outcome else "skipped" if "skipped" in outcome else "finished"
+        self.publish(f"stage_{kind}", stage=stage, **outcome)
         self.publish(
             "workflow_progress", stage=stage, progress=self.progress, finished=self.finished, total=self.total
         )
@@ -209,6 +210,11 @@ async def _tracked_stage(
             await _approve(empathy, ctx, approval)
             await asyncio.to_thread(tracker.beat, ctx.stage)
         output = await call_next(ctx)
+    except StageSkipped as skip:
+        tracker.finished += 1
+        outcome = {"tier": ctx.tier.value, "skipped": error_text(skip)}
+        await asyncio.to_thread(tracker.stage_done, ctx.stage, outcome)
+        raise
     except Exception as exc:
         tracker.finished += 1
         with contextlib.suppress(EmpathyError):  # the stage's own error is the one to report

@@ -125,9 +125,8 @@ class SecurityAuditWorkflow(AnalyserWorkflow):
     async def stage_triage(self, tier: ModelTier, data: dict[str, Any]) -> Any:
         findings = [from_dict(Finding, f) for f in data["findings"]]
         if not findings:
-            return self.skip("triage", "no findings to triage")
-        if self.llm_skip("triage"):
-            return self.skipped
+            self.skip("no findings to triage")
+        self.require_llm()
         context = self.context(findings)
         verdicts: dict[int, dict[str, Any]] = {}
         rejected: list[dict[str, Any]] = []

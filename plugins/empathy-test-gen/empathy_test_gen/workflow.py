@@ -194,9 +194,8 @@ class TestGenerationWorkflow(AnalyserWorkflow):
     async def stage_generate(self, tier: ModelTier, data: dict[str, Any]) -> Any:
         untested = data["untested"]
         if not untested:
-            return self.skip("generate", "every public function is already tested")
-        if self.llm_skip("generate"):
-            return self.skipped
+            self.skip("every public function is already tested")
+        self.require_llm()
         target = self.target
         text, _ = numbered_context([target.source])
         signatures = {f.name: f.signature for f in public_functions(target.source.text)}
@@ -247,7 +246,7 @@ class TestGenerationWorkflow(AnalyserWorkflow):
 
     async def stage_verify(self, tier: ModelTier, data: dict[str, Any]) -> Any:
         if not data.get("candidates"):
-            return self.skip("verify", "no test was generated")
+            self.skip("no test was generated")
         target = self.target
         candidates = [GeneratedTest(c["name"], c["function"], c["code"]) for c in data["candidates"]]
         functions = sorted({c.function for c in candidates})
