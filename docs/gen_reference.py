@@ -15,6 +15,7 @@ output. ``tests/test_docs.py`` fails while the committed pages differ from what 
 from __future__ import annotations
 
 import ast
+import copy
 import importlib
 import inspect
 import re
@@ -292,7 +293,10 @@ def command_tree(pm: EmpathyPluginManager) -> tuple[dict[str, click.Command], di
     group = click.Group("empathy")
     for name, (target, _) in CORE_COMMANDS.items():
         module_name, _, attr = target.partition(":")
-        group.add_command(getattr(importlib.import_module(module_name), attr), name)
+        command = copy.copy(getattr(importlib.import_module(module_name), attr))
+        if isinstance(command, click.Group):  # plugins add subcommands to a copy, not the core's group
+            command.commands = dict(command.commands)
+        group.add_command(command, name)
     owners = pm.register_commands(group)
     return dict(sorted(group.commands.items())), owners
 

@@ -34,15 +34,23 @@ def _source_file(obj: Any) -> str | None:
 
 def build_catalog(empathy: Empathy) -> dict[str, Any]:
     """Commands (name, help, plugin), workflows and plugin infos, plus the files they came from."""
-    group = click.Group("empathy")
-    for name in CORE_COMMANDS:
-        group.add_command(click.Command(name))
+    from empathy_core.cli import placeholder_root
+
+    group = placeholder_root()
     pm = empathy.plugin_manager
     owners = pm.register_commands(group)
     commands = {
         name: {"help": cmd.get_short_help_str(limit=80), "plugins": owners.get(name, [])}
         for name, cmd in group.commands.items()
         if name not in CORE_COMMANDS
+    }
+    extends = {  # core groups plugins added subcommands to
+        name: {
+            "subcommands": {sub: c.get_short_help_str(limit=80) for sub, c in sorted(cmd.commands.items())},
+            "plugins": owners.get(name, []),
+        }
+        for name, cmd in group.commands.items()
+        if name in CORE_COMMANDS and isinstance(cmd, click.Group) and cmd.commands
     }
     workflows = empathy.workflows()
     files = {_source_file(plugin) for _, plugin in pm.list_name_plugin()}
@@ -51,6 +59,7 @@ def build_catalog(empathy: Empathy) -> dict[str, Any]:
     return {
         "plugins": [to_dict(info) for info in pm.infos.values()],
         "commands": commands,
+        "extends": extends,
         "workflows": [workflow_entry(e.cls, workflows.owners[name]) for name, e in workflows.items()],
         "files": sorted(f for f in files if f),
     }

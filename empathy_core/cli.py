@@ -147,10 +147,14 @@ class EmpathyGroup(click.Group):
         return sorted(set(CORE_COMMANDS) | set(plugin_commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        opts = options(ctx)
         if cmd_name in CORE_COMMANDS:
             module_name, _, attr = CORE_COMMANDS[cmd_name][0].partition(":")
-            return getattr(import_module(module_name), attr)
-        opts = options(ctx)
+            command: click.Command = getattr(import_module(module_name), attr)
+            extension = opts.catalog().get("extends", {}).get(cmd_name)
+            if extension:
+                _extend(command, extension["subcommands"], opts)
+            return command
         if cmd_name not in opts.catalog().get("commands", {}):
             return None
         return _plugin_commands(opts).get(cmd_name)
@@ -173,12 +177,49 @@ class EmpathyGroup(click.Group):
             formatter.write_dl(sorted(rows.items()))
 
 
-def _plugin_commands(opts: Options) -> dict[str, click.Command]:
+def placeholder_root() -> click.Group:
+    """A root group with an empty group standing for each core command, for plugins to
+    register into without importing the core's commands: ``get_or_create_group(cli,
+    "workflow")`` returns the stand-in, and the subcommands a plugin adds to it are added
+    to the real ``workflow`` group when that runs (the core's own subcommands win)."""
     group = click.Group("empathy")
     for name in CORE_COMMANDS:
-        group.add_command(click.Command(name))
+        group.add_command(click.Group(name))
+    return group
+
+
+def _plugin_commands(opts: Options) -> dict[str, click.Command]:
+    group = placeholder_root()
     opts.empathy().plugin_manager.register_commands(group)
     return dict(group.commands)
+
+
+class PluginSubcommand(click.Command):
+    """A plugin's subcommand of a core group, as the index knows it (name and help): it
+    lists in ``--help`` without importing anything, and imports the plugins only when it
+    runs, handing over to the real command (``make_context`` returns the real one's)."""
+
+    def __init__(self, opts: Options, group: str, name: str, help_text: str) -> None:
+        super().__init__(name, help=help_text, short_help=help_text)
+        self._opts, self._group = opts, group
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        stand_in = _plugin_commands(self._opts).get(self._group)
+        real = stand_in.commands.get(self.name) if isinstance(stand_in, click.Group) else None
+        if real is None:
+            raise click.UsageError(f"'{self._group} {self.name}' is no longer provided by any plugin")
+        return real.make_context(info_name, args, parent=parent, **extra)
+
+
+def _extend(core: click.Command, subcommands: dict[str, str], opts: Options) -> None:
+    """Add the plugin subcommands the index lists for core group ``core`` (the core's win)."""
+    if not isinstance(core, click.Group):
+        return
+    for name, help_text in subcommands.items():
+        if name not in core.commands:
+            core.add_command(PluginSubcommand(opts, str(core.name), name, help_text))
 
 
 @click.group(cls=EmpathyGroup)

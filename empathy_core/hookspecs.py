@@ -113,7 +113,11 @@ def empathy_register_commands(cli: click.Group) -> None:
     """Add click commands or groups to the root ``empathy`` command.
 
     :param cli: the root group; call ``cli.add_command(group)``. To share a group with
-        another plugin (for example ``cache``), use :func:`empathy_core.get_or_create_group`.
+        another plugin (for example ``cache``), or to add a subcommand to a core group
+        (``get_or_create_group(cli, "workflow").add_command(cmd)``: ``empathy workflow
+        runs``), use :func:`empathy_core.get_or_create_group`; the core's own subcommands
+        win a name clash, and a plugin subcommand of a core group is imported only when
+        it runs.
         Commands reach the runtime with :func:`empathy_core.pass_empathy`.
 
     Called only when a plugin command is invoked and when the command index is rebuilt,

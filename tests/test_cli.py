@@ -124,3 +124,41 @@ def test_version(empathy_cli):
     from empathy_core import __version__
 
     assert empathy_cli("--version").ok() == f"empathy {__version__}\n"
+
+
+SUBCOMMAND_PLUGIN = """
+from empathy_core import hookimpl
+
+
+@hookimpl
+def empathy_register_commands(cli):
+    import click
+
+    from empathy_core import get_or_create_group
+
+    workflow = get_or_create_group(cli, "workflow")
+
+    @workflow.command("hello")
+    @click.argument("who")
+    def hello(who):
+        \"\"\"Greet WHO from a plugin subcommand.\"\"\"
+        click.echo(f"hello {who} from a workflow subcommand")
+
+    @workflow.command("list")
+    def shadow():
+        click.echo("the plugin's list")
+"""
+
+
+def test_a_plugin_adds_a_subcommand_to_a_core_group_imported_only_when_it_runs(
+    make_dist, site_dir, empathy_cli
+):
+    make_dist("empathy-ext", "ext", SUBCOMMAND_PLUGIN)
+    empathy_cli("--help").ok()  # builds the index
+    helped = empathy_cli("workflow", "--help", env=IMPORTTIME)
+    assert "hello" in helped.ok() and "Greet WHO from a plugin subcommand." in helped.stdout
+    modules = _imported(helped.stderr)
+    assert modules and "empathy_ext_ep" not in modules and "pluggy" not in modules
+    assert empathy_cli("workflow", "hello", "ada").ok() == "hello ada from a workflow subcommand\n"
+    assert "Usage: empathy workflow hello [OPTIONS] WHO" in empathy_cli("workflow", "hello", "--help").ok()
+    assert "the plugin's list" not in empathy_cli("workflow", "list").ok()  # the core's subcommand wins
