@@ -232,18 +232,22 @@ class BaseWorkflow(abc.ABC):
 
     # -- execution -------------------------------------------------------------------
 
-    async def execute(self, input_data: Mapping[str, Any] | None = None) -> WorkflowResult:
+    async def execute(
+        self, input_data: Mapping[str, Any] | None = None, *, run_id: str | None = None
+    ) -> WorkflowResult:
         """Run every stage; a failing stage ends the run with status ``failed`` (or the
         ``run_status`` of the :class:`~empathy_core.errors.EmpathyError` that stopped it,
         such as ``budget_exceeded``). A stage raising :class:`StageSkipped` is ``skipped``;
-        a degraded skip makes a run that otherwise succeeded ``partial``.
+        a degraded skip makes a run that otherwise succeeded ``partial``. ``run_id`` (default:
+        a new one) names the run in hooks, usage records and the result; a plugin resuming a
+        stored run passes the stored id.
 
         Each stage's input is the workflow input updated with the outputs of the stages
         before it (dict outputs are merged, others stored under the stage name). Usage
         records are queued for the background writer; ``empathy.flush()`` waits for them
         (``UsageTracker`` reads, ``close()`` and process exit flush).
         """
-        run_id = new_run_id()
+        run_id = run_id or new_run_id()
         started = time.perf_counter()
         data: dict[str, Any] = dict(input_data or {})
         result = WorkflowResult(workflow=self.name, run_id=run_id, status="success")

@@ -115,7 +115,9 @@ class AnalyserWorkflow(BaseWorkflow):
     def prepared(self) -> Any:
         return self.state.prepared
 
-    async def execute(self, input_data: Mapping[str, Any] | None = None) -> WorkflowResult:
+    async def execute(
+        self, input_data: Mapping[str, Any] | None = None, *, run_id: str | None = None
+    ) -> WorkflowResult:
         """Check the input (:meth:`prepare`: a bad one raises, exit 2), run, then report."""
         data = dict(input_data or {})
         if "offline" in data and not isinstance(data["offline"], bool):
@@ -123,7 +125,7 @@ class AnalyserWorkflow(BaseWorkflow):
         state = RunState(self.prepare(data), self.llm_unavailable(data))
         token = _run.set(state)
         try:
-            result = await super().execute(data)
+            result = await super().execute(data, run_id=run_id)
             self._finish(result, state)
         finally:
             _run.reset(token)
