@@ -72,6 +72,12 @@ _EXPORTS: dict[str, str] = {
     "MAX_PAYLOAD_BYTES": "coordination",
     "CoordinationConfig": "config",
     "ApprovalRule": "config",
+    # durable runs (the checkpoints role; served by the empathy-checkpoints plugin)
+    "RunRecord": "checkpoints",
+    "StageCheckpoint": "checkpoints",
+    "CheckpointStore": "checkpoints",
+    "check_run_id": "checkpoints",
+    "RUN_STATUSES": "checkpoints",
     # EmpathyOS contracts (EmpathyOS itself is the empathy-os plugin)
     "EmpathyResponse": "empathy_os",
     "LevelHandler": "empathy_os",
