@@ -54,6 +54,7 @@ FIRST_PARTY_DISTS = frozenset(
         "empathy-test-gen",
         "empathy-os",
         "empathy-levels",
+        "empathy-checkpoints",
     }
 )
 _MAX_ERROR = 300
