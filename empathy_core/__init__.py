@@ -137,6 +137,7 @@ _EXPORTS: dict[str, str] = {
     # CLI helpers for plugin commands
     "pass_empathy": "cli",
     "get_or_create_group": "cli",
+    "parse_input": "commands.workflow_cmd",
     "input_errors": "cli",
     "FiniteFloat": "clitypes",
     "BoundedInt": "clitypes",

@@ -67,7 +67,7 @@ def describe(ctx: click.Context, name: str, as_json: bool) -> None:
         click.echo(f"  {i}. {stages}{together}")
 
 
-def _parse_input(raw: str | None) -> dict[str, Any]:
+def parse_input(raw: str | None) -> dict[str, Any]:
     """``--input JSON|@FILE`` as a dict; every problem is one ``BadParameter`` (exit code 2).
 
     ``@FILE`` must be a regular UTF-8 file of at most 10 MiB (``/dev/zero`` or a FIFO is
@@ -111,7 +111,7 @@ def run(ctx: click.Context, name: str, input_: str | None, provider: str | None,
 
     from empathy_core.serialize import to_dict
 
-    data = _parse_input(input_)
+    data = parse_input(input_)
     _entry(ctx, name)
     empathy = options(ctx).empathy()
     cls = empathy.workflow(name)

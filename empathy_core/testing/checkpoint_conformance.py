@@ -28,6 +28,7 @@ import pytest
 
 from empathy_core.checkpoints import CheckpointStore, RunRecord, StageCheckpoint
 from empathy_core.records import utcnow
+from empathy_core.testing.coordination_conformance import in_threads
 
 
 class CheckpointStoreConformance:
@@ -154,7 +155,7 @@ class CheckpointStoreConformance:
             if stores[index].claim_run("run-1", f"worker-{index}", 60) is not None:
                 won.append(f"worker-{index}")
 
-        _in_threads(claim, len(stores))
+        in_threads(claim, len(stores))
         assert len(won) == 1
         assert self.open().get_run("run-1").owner == won[0]  # type: ignore[union-attr]
 
@@ -167,7 +168,7 @@ class CheckpointStoreConformance:
             for n in range(20):
                 stores[index].save_stage(self.checkpoint(f"run-{index}", f"stage-{n}", n))
 
-        _in_threads(write, len(stores))
+        in_threads(write, len(stores))
         reader = self.open()
         assert [len(reader.stages(f"run-{index}")) for index in range(4)] == [20, 20, 20, 20]
 
@@ -178,22 +179,3 @@ class CheckpointStoreConformance:
         assert store.delete_run("run-1") is True
         assert store.delete_run("run-1") is False
         assert store.get_run("run-1") is None and store.stages("run-1") == []
-
-
-def _in_threads(target: Callable[[int], Any], count: int) -> None:
-    """Run ``target(i)`` for ``i`` in ``range(count)`` at once; re-raise the first failure."""
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            target(index)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    if errors:
-        raise errors[0]

@@ -128,7 +128,7 @@ class HeartbeatStoreConformance(_StoreSuite):
             for n in range(25):
                 stores[index].put_heartbeat(Heartbeat(f"agent-{index}-{n}"))
 
-        _in_threads(beat, len(stores))
+        in_threads(beat, len(stores))
         assert len(self.open().list_heartbeats()) == 100
 
 
@@ -276,7 +276,7 @@ class EventStoreConformance(_StoreSuite):
 
     def test_concurrent_publishers_lose_nothing(self) -> None:
         stores = [self.open() for _ in range(4)]
-        _in_threads(lambda i: [self.publish(stores[i], "load", i=i, n=n) for n in range(50)], 4)
+        in_threads(lambda i: [self.publish(stores[i], "load", i=i, n=n) for n in range(50)], 4)
         events = self.open().recent_events("load", count=1000)
         assert len(events) == 200
         assert len({e.event_id for e in events}) == 200
@@ -358,7 +358,7 @@ class ApprovalStoreConformance(_StoreSuite):
         def respond(i: int) -> None:
             answers[i] = stores[i].resolve(ApprovalResponse(request.request_id, i % 2 == 0, f"r{i}"))
 
-        _in_threads(respond, 4)
+        in_threads(respond, 4)
         assert len(set(answers)) == 1
         assert self.open().get_request(request.request_id).status == answers[0].status
 
@@ -416,7 +416,7 @@ def _take(store: Any, consumer: str, event_type: str, count: int) -> list[Any]:
     return events
 
 
-def _in_threads(target: Callable[[int], Any], count: int) -> None:
+def in_threads(target: Callable[[int], Any], count: int) -> None:
     """Run ``target(i)`` for ``i`` in ``range(count)`` at once; re-raise the first failure."""
     errors: list[BaseException] = []
 

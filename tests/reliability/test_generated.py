@@ -18,9 +18,8 @@ from hypothesis import strategies as st
 import empathy_checkpoints.plugin as checkpoints_plugin
 import empathy_sqlite.plugin as sqlite_plugin
 from empathy_batch.requests import BatchInputError, load_batch_file
-from empathy_checkpoints.commands import parse_input
 from empathy_checkpoints.settings import CheckpointSettings
-from empathy_core import ConfigError, Empathy, parse_config
+from empathy_core import ConfigError, Empathy, parse_config, parse_input
 
 EXAMPLES = 1000
 SOURCE = Path("/tmp/empathy-generated/empathy.config.yml")  # only named in messages

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from empathy_core import RUN_STATUSES, BoundedInt, FiniteFloat, input_errors, pass_empathy, to_dict
+from empathy_core import (
+    RUN_STATUSES,
+    BoundedInt,
+    FiniteFloat,
+    input_errors,
+    parse_input,
+    pass_empathy,
+    to_dict,
+)
 
 if TYPE_CHECKING:
     from empathy_core import Empathy
@@ -22,38 +29,10 @@ if TYPE_CHECKING:
 LIMIT = BoundedInt(1, 100_000, "runs")
 CONCURRENCY = BoundedInt(1, 256, "runs at once")
 SECONDS = FiniteFloat(0, 366 * 86400, "seconds")
-MAX_INPUT_BYTES = 10 * 1024 * 1024
 
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
-
-
-def parse_input(raw: str | None) -> dict[str, Any]:
-    """``--input JSON|@FILE`` as a dict; every problem is one ``BadParameter`` (exit code 2)."""
-    if raw is None:
-        return {}
-    source = "--input"
-    if raw.startswith("@"):
-        from empathy_core import PathError, read_text_bounded
-
-        path = Path(raw[1:])
-        try:
-            raw = read_text_bounded(path, limit=MAX_INPUT_BYTES, what="input file")
-        except PathError as exc:
-            raise click.BadParameter(exc.message, param_hint="--input") from None
-        source = str(path)
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(
-            f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", param_hint="--input"
-        ) from None
-    except RecursionError:
-        raise click.BadParameter(f"{source}: JSON nested too deeply", param_hint="--input") from None
-    if not isinstance(data, dict):
-        raise click.BadParameter(f"{source}: expected a JSON object", param_hint="--input")
-    return data
 
 
 @click.command("runs")
