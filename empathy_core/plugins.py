@@ -55,6 +55,7 @@ FIRST_PARTY_DISTS = frozenset(
         "empathy-os",
         "empathy-levels",
         "empathy-checkpoints",
+        "empathy-dashboard",
     }
 )
 _MAX_ERROR = 300
