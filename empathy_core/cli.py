@@ -151,9 +151,8 @@ class EmpathyGroup(click.Group):
         if cmd_name in CORE_COMMANDS:
             module_name, _, attr = CORE_COMMANDS[cmd_name][0].partition(":")
             command: click.Command = getattr(import_module(module_name), attr)
-            extension = opts.catalog().get("extends", {}).get(cmd_name)
-            if extension:
-                _extend(command, extension["subcommands"], opts)
+            if isinstance(command, click.Group):
+                _extend(command, _extensions(opts, cmd_name), opts)
             return command
         if cmd_name not in opts.catalog().get("commands", {}):
             return None
@@ -213,10 +212,23 @@ class PluginSubcommand(click.Command):
         return real.make_context(info_name, args, parent=parent, **extra)
 
 
-def _extend(core: click.Command, subcommands: dict[str, str], opts: Options) -> None:
+def _extensions(opts: Options, group: str) -> dict[str, str]:
+    """The plugin subcommands (name -> help) the index lists for core group ``group``.
+
+    None when the index cannot be built (a broken config file): the core group still runs,
+    and its own commands report the problem (``empathy config validate`` must work then).
+    """
+    from empathy_core.errors import EmpathyError
+
+    try:
+        extension = opts.catalog().get("extends", {}).get(group)
+    except EmpathyError:
+        return {}
+    return dict(extension["subcommands"]) if extension else {}
+
+
+def _extend(core: click.Group, subcommands: dict[str, str], opts: Options) -> None:
     """Add the plugin subcommands the index lists for core group ``core`` (the core's win)."""
-    if not isinstance(core, click.Group):
-        return
     for name, help_text in subcommands.items():
         if name not in core.commands:
             core.add_command(PluginSubcommand(opts, str(core.name), name, help_text))
