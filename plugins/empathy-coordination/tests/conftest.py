@@ -3,8 +3,7 @@ over Redis when a server answers (``backend``, parametrized), and polling helper
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -45,19 +44,3 @@ def backend(request: pytest.FixtureRequest, empathy: Any) -> Iterator[Any]:
         )
         empathy.plugins.append(coordination_plugin)
         yield empathy.add(redis_plugin, name="redis", dist="empathy-redis")
-
-
-def wait_for(find: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Poll ``find()`` until it returns something truthy; fail after ``timeout`` (a hang guard)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = find()
-        if found:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"no {what} within {timeout:g} s")
-
-
-@pytest.fixture
-def poll() -> Callable[..., Any]:
-    return wait_for

@@ -4,7 +4,6 @@ recorded calls with real prices (``record``), the dashboard app behind loopback 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -54,19 +53,3 @@ def guard() -> Guard:
 def client(runtime: Any, guard: Guard) -> Iterator[TestClient]:
     with TestClient(create_app(runtime, guard, interval=0.05), base_url=BASE) as test_client:
         yield test_client
-
-
-def wait_for(find: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Poll ``find()`` until it returns something truthy; fail after ``timeout`` (a hang guard)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = find()
-        if found:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"no {what} within {timeout:g} s")
-
-
-@pytest.fixture
-def poll() -> Callable[..., Any]:
-    return wait_for

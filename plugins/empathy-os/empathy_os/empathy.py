@@ -33,6 +33,7 @@ from empathy_core import (
 from empathy_os import engine
 from empathy_os.feedback import FeedbackReport, monitor_feedback_loops
 from empathy_os.library import AccessTier, Pattern, PatternLibrary, keywords
+from empathy_os.runtime import UsesRuntime
 from empathy_os.settings import EmpathyOSSettings
 from empathy_os.state import (
     CollaborationState,
@@ -56,7 +57,7 @@ _history: contextvars.ContextVar[tuple[Interaction, ...] | None] = contextvars.C
 )
 
 
-class EmpathyOS:
+class EmpathyOS(UsesRuntime):
     """Empathy levels 1-5 for one user, chosen by the trust earned with them.
 
     :param user_id: whose collaboration this is (letters, digits, ``_ . -``, 1-64 characters).
@@ -112,15 +113,6 @@ class EmpathyOS:
         )
 
     # -- wiring --------------------------------------------------------------------------
-
-    @property
-    def empathy(self) -> Empathy:
-        """The runtime given at construction, else the process-wide one."""
-        if self._empathy is None:
-            from empathy_core import Empathy
-
-            self._empathy = Empathy.current()
-        return self._empathy
 
     @property
     def settings(self) -> EmpathyOSSettings:

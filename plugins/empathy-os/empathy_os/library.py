@@ -30,6 +30,7 @@ from empathy_core import (
     to_dict,
     utcnow,
 )
+from empathy_os.runtime import UsesRuntime
 
 if TYPE_CHECKING:
     from empathy_core import Empathy, MemoryStore
@@ -132,7 +133,7 @@ class Pattern:
         return len(query & keywords(self.content, self.pattern_type, self.context)) / len(query)
 
 
-class PatternLibrary:
+class PatternLibrary(UsesRuntime):
     """The library ``name`` as agent ``agent_id`` with ``access_tier`` sees it.
 
     ``empathy=``: the runtime (default the process-wide one); its ``memory`` store holds
@@ -158,14 +159,6 @@ class PatternLibrary:
         return (
             f"PatternLibrary({self.name!r}, agent_id={self.agent_id!r}, access_tier={self.access_tier.label})"
         )
-
-    @property
-    def empathy(self) -> Empathy:
-        if self._empathy is None:
-            from empathy_core import Empathy
-
-            self._empathy = Empathy.current()
-        return self._empathy
 
     @property
     def store(self) -> MemoryStore:

@@ -245,3 +245,25 @@ def recompute() -> Callable[..., float]:
         return total * mult["batch"] if batch else total
 
     return cost
+
+
+def wait_for(find: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """Poll ``find()`` every 50 ms until it returns something truthy, and return that;
+    fail the test naming ``what`` after ``timeout`` seconds (a hang guard, not a timing
+    assertion)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = find()
+        if found:
+            return found
+        time.sleep(0.05)
+    pytest.fail(f"no {what} within {timeout:g} s")
+
+
+@pytest.fixture
+def poll() -> Callable[..., Any]:
+    """:func:`wait_for`: ``poll(find, what, timeout=30.0)`` for something another thread or
+    process is about to do."""
+    return wait_for
