@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pytest
 
-from empathy_core.commands.workflow_cmd import _parse_input
+from empathy_core import parse_input
 from empathy_core.errors import EmpathyError
 from empathy_core.paths import (
     MiB,
@@ -220,13 +220,13 @@ def test_a_missing_parent_is_one_empathy_error(tmp_path: Path) -> None:
 def test_input_file_is_read_and_parsed(tmp_path: Path) -> None:
     path = tmp_path / "input.json"
     path.write_text('{"text": "hi"}')
-    assert _parse_input(f"@{path}") == {"text": "hi"}
+    assert parse_input(f"@{path}") == {"text": "hi"}
 
 
 def test_binary_input_file_says_not_utf8() -> None:
     binary = Path(sys.executable).resolve()
     with pytest.raises(click.BadParameter) as caught:
-        _parse_input(f"@{binary}")
+        parse_input(f"@{binary}")
     assert f"input file {binary}: not UTF-8 text" in caught.value.format_message()
 
 
@@ -234,14 +234,14 @@ def test_input_file_over_10_mib_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "input.json"
     path.write_bytes(b" " * (10 * MiB + 1))
     with pytest.raises(click.BadParameter, match="larger than the 10 MiB limit"):
-        _parse_input(f"@{path}")
+        parse_input(f"@{path}")
 
 
 def test_input_from_dev_zero_is_refused() -> None:
     if not os.path.exists("/dev/zero"):
         pytest.skip("no /dev/zero")
     with pytest.raises(click.BadParameter, match="is a character device, not a regular file"):
-        _parse_input("@/dev/zero")
+        parse_input("@/dev/zero")
 
 
 @pytest.mark.parametrize("inline", [True, False])
@@ -250,7 +250,7 @@ def test_deeply_nested_input_is_a_clear_error(tmp_path: Path, inline: bool) -> N
     path = tmp_path / "deep.json"
     path.write_text(text)
     with pytest.raises(click.BadParameter) as caught:
-        _parse_input(text if inline else f"@{path}")
+        parse_input(text if inline else f"@{path}")
     assert "JSON nested too deeply" in caught.value.format_message()
 
 
