@@ -33,7 +33,7 @@ from empathy_core import (
 from empathy_os import engine
 from empathy_os.feedback import FeedbackReport, monitor_feedback_loops
 from empathy_os.library import AccessTier, Pattern, PatternLibrary, keywords
-from empathy_os.runtime import UsesRuntime
+from empathy_os.runtime import Contextual, UsesRuntime
 from empathy_os.settings import EmpathyOSSettings
 from empathy_os.state import (
     CollaborationState,
@@ -57,7 +57,7 @@ _history: contextvars.ContextVar[tuple[Interaction, ...] | None] = contextvars.C
 )
 
 
-class EmpathyOS(UsesRuntime):
+class EmpathyOS(UsesRuntime, Contextual):
     """Empathy levels 1-5 for one user, chosen by the trust earned with them.
 
     :param user_id: whose collaboration this is (letters, digits, ``_ . -``, 1-64 characters).
@@ -398,17 +398,6 @@ class EmpathyOS(UsesRuntime):
         """Shared patterns relevant to ``context`` with at least ``min_confidence``."""
         return self._library().query_patterns(context, min_confidence)
 
-    async def __aenter__(self) -> EmpathyOS:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-    def __enter__(self) -> EmpathyOS:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _interaction(item: Any) -> Interaction:

@@ -30,7 +30,7 @@ from empathy_core import (
     to_dict,
     utcnow,
 )
-from empathy_os.runtime import UsesRuntime
+from empathy_os.runtime import Contextual, UsesRuntime
 
 if TYPE_CHECKING:
     from empathy_core import Empathy, MemoryStore
@@ -133,7 +133,7 @@ class Pattern:
         return len(query & keywords(self.content, self.pattern_type, self.context)) / len(query)
 
 
-class PatternLibrary(UsesRuntime):
+class PatternLibrary(UsesRuntime, Contextual):
     """The library ``name`` as agent ``agent_id`` with ``access_tier`` sees it.
 
     ``empathy=``: the runtime (default the process-wide one); its ``memory`` store holds
@@ -265,17 +265,3 @@ class PatternLibrary(UsesRuntime):
             return from_dict(Pattern, value)
         except Exception as exc:
             raise StorageError(f"pattern {key!r} in library {self.name!r} is malformed: {exc}") from None
-
-    # -- context managers --------------------------------------------------------------
-
-    async def __aenter__(self) -> PatternLibrary:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-    def __enter__(self) -> PatternLibrary:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None

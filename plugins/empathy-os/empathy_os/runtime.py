@@ -1,8 +1,13 @@
-"""``UsesRuntime``: the runtime an object was given, else the process-wide one, on first use."""
+"""Mixins of EmpathyOS and PatternLibrary: the runtime they use, and ``with`` / ``async with``.
+
+``UsesRuntime``: the runtime an object was given, else the process-wide one, on first use.
+``Contextual``: ``with obj`` and ``async with obj`` as the seeds write them; nothing to
+open or close (stores belong to the runtime, which closes them).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
     from empathy_core import Empathy
@@ -22,3 +27,19 @@ class UsesRuntime:
 
             self._empathy = Empathy.current()
         return self._empathy
+
+
+class Contextual:
+    """``with`` and ``async with`` give the object itself and release nothing."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
