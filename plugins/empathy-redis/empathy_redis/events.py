@@ -3,10 +3,11 @@
 One stream per event type, ``<prefix>:ev:<type>``, trimmed to ``retention`` entries
 (exact ``MAXLEN``); the set ``<prefix>:ev-types`` names the types published so far.
 Event ids are Redis stream ids (``<ms>-<seq>``) unique and increasing across *all* the
-streams of a prefix: a Lua script takes the next id from ``<prefix>:ev-last`` and the
-server clock, so one id orders events of every type, is a cursor for every stream, and
-names exactly one stream entry. Every publish also lands (id only) in the one-entry
-stream ``<prefix>:ev-any``, which wakes blocking readers of "every type".
+streams of a prefix: each publish is one script that first appends to the one-entry
+stream ``<prefix>:ev-any`` with an id Redis assigns (``*``: always above the last one),
+then to the type's stream under that same id. So one id orders events of every type, is
+a cursor for every stream, and names exactly one stream entry; ``ev-any`` also wakes
+blocking readers of "every type", and its entry is the newest id (``last_event_id``).
 
 Groups are consumer groups created on each stream at the group's start id (the last id
 when the group was first used, in ``<prefix>:evg:<group>:start``); the set
@@ -35,22 +36,9 @@ ACK_BATCH = 1000
 _ID = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 
 _PUBLISH = """
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local seq = 0
-local last = redis.call('GET', KEYS[2])
-if last then
-  local last_ms, last_seq = string.match(last, '^(%d+)-(%d+)$')
-  if ms <= tonumber(last_ms) then
-    ms = tonumber(last_ms)
-    seq = tonumber(last_seq) + 1
-  end
-end
-local id = string.format('%d-%d', ms, seq)
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', 1, '*', 'y', ARGV[4])
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id, 'd', ARGV[2], 't', ARGV[3])
-redis.call('XADD', KEYS[4], 'MAXLEN', 1, id, 'y', ARGV[4])
-redis.call('SET', KEYS[2], id)
-redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[4])
 return id
 """
 
@@ -63,7 +51,8 @@ if ARGV[6] == '*' then
 else
   for i = 6, #ARGV do types[#types + 1] = ARGV[i] end
 end
-local last = redis.call('GET', prefix .. ':ev-last') or '0-0'
+local newest = redis.call('XREVRANGE', prefix .. ':ev-any', '+', '-', 'COUNT', 1)
+local last = newest[1] and newest[1][1] or '0-0'
 local start_key = prefix .. ':evg:' .. group .. ':start'
 local start = redis.call('GET', start_key)
 if not start then
@@ -171,7 +160,7 @@ class RedisEventStore(RedisStore):
     def publish_event(self, event_type: str, data: dict[str, Any], timestamp: datetime) -> Event:
         event_type = check_name(event_type, "event_type")
         data = check_payload(data, "event data")
-        keys = [self._stream(event_type), self.key("ev-last"), self.key("ev-types"), self.key("ev-any")]
+        keys = [self._stream(event_type), self.key("ev-types"), self.key("ev-any")]
         with self.redis():
             args = [self.retention, dumps(data), timestamp.isoformat(), event_type]
             event_id = self._publish(keys=keys, args=args)
@@ -191,7 +180,8 @@ class RedisEventStore(RedisStore):
 
     def last_event_id(self) -> str:
         with self.redis() as client:
-            return client.get(self.key("ev-last")) or "0-0"
+            newest = client.xrevrange(self.key("ev-any"), count=1)
+        return newest[0][0] if newest else "0-0"
 
     def read_events(
         self, event_types: Sequence[str] | None, after: str, block_ms: int, count: int
