@@ -221,11 +221,50 @@ class DashboardData:
         run = self._runs(None).get(run_id)
         recent = EventStreamer(empathy=self.empathy).get_recent_events(count=RUN_EVENTS)
         events = [event_row(e) for e in recent if e.data.get("run_id") == run_id]
-        if run is None and not events:
+        checkpoints = self.checkpoints(run_id)
+        if run is None and not events and not checkpoints.get("run"):
             raise NotFound(
                 f"no run {run_id!r} among the newest {self.run_window} calls or {RUN_EVENTS} events"
             )
-        return {"run_id": run_id, "run": run, "events": events}
+        return {"run_id": run_id, "run": run, "events": events, "checkpoints": checkpoints}
+
+    def checkpoints(self, run_id: str) -> dict[str, Any]:
+        """The run as ``empathy-checkpoints`` stored it: status, attempts, worker and the
+        finished stages with their figures (never the input or the outputs, which may hold
+        prompt text). ``{"available": False}`` without that plugin."""
+        if "empathy-checkpoints" not in {info.dist for info in self.empathy.infos.values()}:
+            return {"available": False, "reason": "empathy-checkpoints is not installed"}
+        from empathy_checkpoints.durable import open_store
+
+        store = open_store(self.empathy)
+        record = store.get_run(run_id)
+        stages = [
+            {
+                "stage": c.stage,
+                "sequence": c.sequence,
+                "tier": c.tier,
+                "model": c.model,
+                "calls": c.calls,
+                "tokens_in": c.tokens_in,
+                "tokens_out": c.tokens_out,
+                "cost": c.cost,
+                "duration_ms": c.duration_ms,
+                "finished_at": iso(c.finished_at),
+            }
+            for c in (store.stages(run_id) if record is not None else [])
+        ]
+        run = None
+        if record is not None:
+            run = {
+                "workflow": record.workflow,
+                "status": record.status,
+                "attempts": record.attempts,
+                "owner": record.owner,
+                "created_at": iso(record.created_at),
+                "updated_at": iso(record.updated_at),
+                "error": record.error,
+            }
+        return {"available": True, "run": run, "stages": stages}
 
     # -- coordination ----------------------------------------------------------------
 

@@ -4,6 +4,7 @@ add up, runs and their stages, agents, events, approvals, routing, and nothing p
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import threading
 from datetime import timedelta
@@ -294,3 +295,20 @@ def test_the_stream_sends_snapshots_then_each_new_event(runtime, poll):
         "event: telemetry",
     ]
     assert '"event_type": "after"' in messages[-1] and not any('"before"' in m for m in messages)
+
+
+def test_a_checkpointed_run_shows_its_stored_stages_and_never_its_outputs(runtime, client, run_workflow):
+    import empathy_checkpoints.plugin as checkpoints_plugin
+    from empathy_testing.sample_workflows import ThreeTierWorkflow
+
+    record_free = run_workflow(ThreeTierWorkflow, {"topic": "before"})
+    before = client.get(f"/api/runs/{record_free.run_id}").json()["checkpoints"]
+    assert before == {"available": False, "reason": "empathy-checkpoints is not installed"}
+    runtime.add_plugin(checkpoints_plugin, "checkpoints", dist="empathy-checkpoints")
+    result = run_workflow(ThreeTierWorkflow, {"topic": "a secret prompt"})
+    body = client.get(f"/api/runs/{result.run_id}").json()
+    stored = body["checkpoints"]
+    assert stored["available"] and stored["run"]["status"] == "success"
+    assert [s["stage"] for s in stored["stages"]] == ["scan", "analyse", "summarise"]
+    assert sum(s["cost"] for s in stored["stages"]) == pytest.approx(result.cost)
+    assert "a secret prompt" not in json.dumps(body)

@@ -261,6 +261,20 @@ async function showRun(runId) {
       { title: "cost", num: true, value: (s) => money(s.cost) },
     ], data.run.stages));
   }
+  const stored = data.checkpoints || {};
+  if (stored.run) {
+    const c = stored.run;
+    nodes.push(el("h2", { text: "Checkpoints" }));
+    nodes.push(el("p", {}, "stored ", pill(c.status), ` · attempt ${count(c.attempts)}${c.owner ? ` · worker ${c.owner}` : ""} · updated ${when(c.updated_at)}`));
+    nodes.push(table([
+      { title: "#", num: true, value: (s) => count(s.sequence + 1) },
+      { title: "stage", value: (s) => s.stage },
+      { title: "model", value: (s) => s.model || "-" },
+      { title: "tokens in/out", num: true, value: (s) => `${count(s.tokens_in)} / ${count(s.tokens_out)}` },
+      { title: "cost", num: true, value: (s) => money(s.cost) },
+      { title: "finished", value: (s) => when(s.finished_at) },
+    ], stored.stages));
+  }
   if (data.events.length) nodes.push(el("h2", { text: "Events" }), el("ol", { class: "events" }, ...data.events.map(eventLine)));
   replace("run-detail", ...nodes);
 }
