@@ -32,17 +32,12 @@ def postgres_problem(url: str = POSTGRES_URL) -> str | None:
 
 
 def redis_problem(url: str = REDIS_URL) -> str | None:
-    """Why Redis at ``url`` cannot be used, or ``None``."""
+    """Why Redis at ``url`` cannot be used, or ``None`` (``empathy_redis.testing``'s check)."""
     try:
-        import redis
+        from empathy_redis.testing import redis_problem as probe
     except ImportError as exc:
-        return f"redis is not installed ({exc})"
-    try:
-        with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
-            client.ping()
-    except redis.RedisError as exc:
-        return f"no Redis server at {url} ({type(exc).__name__}: {exc}); set EMPATHY_REDIS_URL"
-    return None
+        return f"empathy-redis is not installed ({exc})"
+    return probe(url)
 
 
 def drop_schema(url: str, schema: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -45,19 +44,10 @@ def test_a_closed_store_says_so(tmp_path: Path) -> None:
 class TestRedisCheckpoints(CheckpointStoreConformance):
     @pytest.fixture
     def store_factory(self) -> Iterator[Callable[[], object]]:
-        from empathy_checkpoints.testing import REDIS_URL, redis_problem
-
-        problem = redis_problem()
-        if problem:
-            pytest.skip(problem)
-        import redis
-
+        testing = pytest.importorskip("empathy_redis.testing", reason="empathy-redis is not installed")
+        url = testing.require_redis()
         from empathy_checkpoints.redis_store import RedisCheckpointStore
         from empathy_redis.settings import RedisSettings
 
-        settings = RedisSettings(key_prefix=f"test-{uuid.uuid4().hex[:12]}")
-        yield lambda: RedisCheckpointStore(REDIS_URL, settings)
-        with redis.Redis.from_url(REDIS_URL) as client:
-            keys = list(client.scan_iter(match=f"{settings.key_prefix}:*", count=1000))
-            if keys:
-                client.delete(*keys)
+        with testing.redis_prefix(url) as prefix:
+            yield lambda: RedisCheckpointStore(url, RedisSettings(key_prefix=prefix))

@@ -27,19 +27,14 @@ def backend(request: pytest.FixtureRequest, empathy: Any) -> Iterator[Any]:
     if request.param == "sqlite":
         yield request.getfixturevalue("coordination")
         return
-    try:
-        from empathy_redis.testing import REDIS_URL, redis_prefix, redis_problem
-    except ImportError as exc:
-        pytest.skip(f"empathy-redis is not installed ({exc})")
-    problem = redis_problem(REDIS_URL)
-    if problem:
-        pytest.skip(problem)
+    testing = pytest.importorskip("empathy_redis.testing", reason="empathy-redis is not installed")
+    url = testing.require_redis()
     import empathy_redis.plugin as redis_plugin
 
-    with redis_prefix(REDIS_URL) as prefix:
+    with testing.redis_prefix(url) as prefix:
         empathy.config = EmpathyConfig(
             provider="mock",
-            coordination=CoordinationConfig(store=REDIS_URL),
+            coordination=CoordinationConfig(store=url),
             plugins=PluginsConfig(settings={"empathy-redis": {"key_prefix": prefix}}),
         )
         empathy.plugins.append(coordination_plugin)

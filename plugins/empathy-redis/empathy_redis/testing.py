@@ -1,8 +1,8 @@
 """Helpers for tests that run against a real Redis server (this plugin's and other plugins').
 
 - :data:`REDIS_URL`: ``$EMPATHY_REDIS_URL``, default ``redis://127.0.0.1:6379/0``.
-- :func:`redis_problem`: why no Redis answers there (``None`` when one does), for a skip
-  that names the URL and the failure.
+- :func:`redis_problem`: why no Redis answers there (``None`` when one does), and
+  :func:`require_redis`, which skips the calling test with that reason.
 - :func:`redis_prefix`: a fresh key prefix whose keys are deleted afterwards, so test runs
   sharing one server never see each other's data.
 - :func:`event_store`: an opener for ``empathy_core.testing.event_processes``, which opens
@@ -32,6 +32,16 @@ def redis_problem(url: str = REDIS_URL) -> str | None:
     except redis.RedisError as exc:
         return f"no Redis server at {url} ({type(exc).__name__}: {exc}); set EMPATHY_REDIS_URL"
     return None
+
+
+def require_redis(url: str = REDIS_URL) -> str:
+    """``url`` when a Redis server answers there, else skip the calling test naming why."""
+    problem = redis_problem(url)
+    if problem:
+        import pytest
+
+        pytest.skip(problem)
+    return url
 
 
 def delete_prefix(url: str, prefix: str) -> None:

@@ -12,15 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 from empathy_redis.settings import RedisSettings
-from empathy_redis.testing import REDIS_URL, redis_prefix, redis_problem
+from empathy_redis.testing import REDIS_URL, redis_prefix, require_redis
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    problem = redis_problem(REDIS_URL)
-    if problem:
-        pytest.skip(problem)
-    return REDIS_URL
+    return require_redis(REDIS_URL)
 
 
 @pytest.fixture
